@@ -1,0 +1,59 @@
+# Simili — the two commands a newcomer needs:
+#   make run    build, fetch what is missing, open the app (embedded store)
+#   make test   run every test
+# Everything downloaded goes to $(CACHE) (never into the repository).
+
+SHELL        := /bin/bash
+GO           ?= go
+BIN          := bin/simili
+CACHE        ?= $(or $(SIMILI_CACHE_DIR),$(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/simili)
+ORT_VERSION  := 1.24.1
+ORT_LIB      := $(CACHE)/onnxruntime/$(ORT_VERSION)/libonnxruntime.so
+SHARED       ?= $(or $(SIMILI_SHARED),$(abspath ../shared))
+SQUEEZENET   := $(SHARED)/models/squeezenet1.1/squeezenet1.1-fp32.onnx
+
+export SIMILI_CACHE_DIR := $(CACHE)
+export SIMILI_ONNXRUNTIME ?= $(ORT_LIB)
+export SIMILI_SHARED := $(SHARED)
+export CGO_ENABLED := 1
+
+.PHONY: all build run test test-go lint deps onnxruntime models clean
+
+all: build
+
+## deps: the system packages Fyne needs to compile (Debian/Ubuntu), only when missing.
+deps:
+	@scripts/system-deps.sh
+
+## build: the binary at bin/simili.
+build: deps
+	$(GO) build -o $(BIN) .
+
+## onnxruntime: ONNX Runtime $(ORT_VERSION) into the cache.
+onnxruntime: $(ORT_LIB)
+$(ORT_LIB):
+	scripts/fetch-onnxruntime.sh
+
+## models: ResNet50 (download, verified) and SqueezeNet (from ../shared when present).
+models: build onnxruntime
+	@if [ -f "$(SQUEEZENET)" ]; then $(BIN) model import squeezenet "$(SQUEEZENET)"; \
+	  else echo "note: $(SQUEEZENET) not found; SqueezeNet not installed"; fi
+	@$(BIN) model fetch resnet50 || echo "note: ResNet50 could not be downloaded now; the app offers the download again (Settings) and SqueezeNet works meanwhile"
+
+## run: build, fetch what is missing, open the window.
+run: build onnxruntime models
+	$(BIN)
+
+## test: every test (needs ../shared for the real-data tests).
+test: build onnxruntime models lint test-go
+
+test-go:
+	$(GO) test -count=1 ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,88 @@
+package catalog
+
+// migrations are applied in order; the database's user_version records how
+// many ran. Never edit a released step: append a new one.
+var migrations = []string{
+	// 1: initial schema.
+	`
+CREATE TABLE photos (
+	id            INTEGER PRIMARY KEY,
+	path          TEXT    NOT NULL UNIQUE,
+	folder        TEXT    NOT NULL,
+	size          INTEGER NOT NULL,
+	mtime_ns      INTEGER NOT NULL,
+	hash          TEXT    NOT NULL,
+	format        TEXT    NOT NULL DEFAULT '',
+	width         INTEGER NOT NULL DEFAULT 0,
+	height        INTEGER NOT NULL DEFAULT 0,
+	taken_at      INTEGER,
+	taken_src     TEXT    NOT NULL DEFAULT '',
+	make          TEXT    NOT NULL DEFAULT '',
+	model         TEXT    NOT NULL DEFAULT '',
+	lens          TEXT    NOT NULL DEFAULT '',
+	focal_mm      REAL    NOT NULL DEFAULT 0,
+	fnumber       REAL    NOT NULL DEFAULT 0,
+	exposure_s    REAL    NOT NULL DEFAULT 0,
+	iso           INTEGER NOT NULL DEFAULT 0,
+	lat           REAL,
+	lon           REAL,
+	orientation   INTEGER NOT NULL DEFAULT 1,
+	exif_warning  TEXT    NOT NULL DEFAULT '',
+	scan_gen      INTEGER NOT NULL DEFAULT 0,
+	updated_at    INTEGER NOT NULL
+);
+CREATE INDEX photos_hash   ON photos(hash);
+CREATE INDEX photos_taken  ON photos(taken_at);
+CREATE INDEX photos_folder ON photos(folder);
+CREATE INDEX photos_model  ON photos(model);
+
+-- Embeddings are keyed by content, so a moved, renamed or duplicated file
+-- reuses its vector without running the model again.
+CREATE TABLE embeddings (
+	hash  TEXT    NOT NULL,
+	model TEXT    NOT NULL,
+	dim   INTEGER NOT NULL,
+	vec   BLOB    NOT NULL,
+	PRIMARY KEY (hash, model)
+) WITHOUT ROWID;
+
+-- Files that could not be indexed, remembered with their size and mtime so
+-- an unchanged broken file is not retried on every scan.
+CREATE TABLE failures (
+	path     TEXT    PRIMARY KEY,
+	size     INTEGER NOT NULL,
+	mtime_ns INTEGER NOT NULL,
+	reason   TEXT    NOT NULL,
+	message  TEXT    NOT NULL,
+	at       INTEGER NOT NULL
+);
+
+-- Per vector store: which photos still have to be pushed (or deleted), so
+-- nothing is lost while a store is unreachable.
+CREATE TABLE sync_pending (
+	store    TEXT    NOT NULL,
+	model    TEXT    NOT NULL,
+	photo_id INTEGER NOT NULL,
+	op       TEXT    NOT NULL CHECK (op IN ('upsert', 'delete')),
+	PRIMARY KEY (store, model, photo_id)
+) WITHOUT ROWID;
+
+CREATE TABLE roots (
+	path     TEXT PRIMARY KEY,
+	added_at INTEGER NOT NULL
+);
+
+CREATE TABLE scans (
+	id          INTEGER PRIMARY KEY,
+	started_at  INTEGER NOT NULL,
+	finished_at INTEGER,
+	state       TEXT    NOT NULL,
+	roots       TEXT    NOT NULL,
+	model       TEXT    NOT NULL DEFAULT '',
+	found       INTEGER NOT NULL DEFAULT 0,
+	processed   INTEGER NOT NULL DEFAULT 0,
+	skipped     INTEGER NOT NULL DEFAULT 0,
+	failed      INTEGER NOT NULL DEFAULT 0
+);
+`,
+}

@@ -1,0 +1,170 @@
+// Package engine wires the library (catalog, thumbnails, scanner) to the
+// search side (embedder, vector store) behind one object that the CLI and
+// the desktop app share. It holds no UI and no storage logic of its own.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/simili/simili/library/catalog"
+	"github.com/simili/simili/library/storesync"
+	"github.com/simili/simili/library/thumb"
+	"github.com/simili/simili/search/embed"
+	"github.com/simili/simili/search/vector"
+	"github.com/simili/simili/search/vector/embedded"
+)
+
+// Engine is an opened library. Open it once per process; it is safe for
+// concurrent use.
+type Engine struct {
+	cfg    Config
+	log    *slog.Logger
+	cat    *catalog.Catalog
+	thumbs *thumb.Cache
+
+	store    *lazyStore
+	storeKey string
+
+	mu       sync.Mutex // guards the lazily opened model
+	embedder *embedder
+}
+
+// Open opens the catalog and thumbnail cache. The model and the vector store
+// are opened on first use, so commands that need neither stay fast and work
+// without ONNX Runtime or a server.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if _, err := embed.Builtin(cfg.Model); err != nil {
+		return nil, err
+	}
+	cat, err := catalog.Open(ctx, cfg.CatalogPath())
+	if err != nil {
+		return nil, err
+	}
+	thumbs, err := thumb.New(cfg.ThumbDir(), cfg.ThumbSize)
+	if err != nil {
+		cat.Close()
+		return nil, fmt.Errorf("thumbnail cache: %w", err)
+	}
+	e := &Engine{cfg: cfg, log: log, cat: cat, thumbs: thumbs}
+	m := e.VectorModel()
+	e.storeKey, err = storeKey(cfg.Store)
+	if err != nil {
+		cat.Close()
+		return nil, err
+	}
+	e.store = newLazyStore(m, func(ctx context.Context) (vector.Store, error) { return openStore(ctx, cfg, m) })
+	return e, nil
+}
+
+// Config returns the configuration the engine was opened with.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Catalog gives read access to the catalog (listing, facets, stats).
+func (e *Engine) Catalog() *catalog.Catalog { return e.cat }
+
+// Thumbs returns the thumbnail cache.
+func (e *Engine) Thumbs() *thumb.Cache { return e.thumbs }
+
+// Close releases the model, the store and the catalog.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var errs []error
+	if e.embedder != nil {
+		errs = append(errs, e.embedder.Close())
+	}
+	errs = append(errs, e.store.Close())
+	errs = append(errs, e.cat.Close())
+	return errors.Join(errs...)
+}
+
+// Spec returns the active model's spec.
+func (e *Engine) Spec() embed.Spec {
+	s, _ := embed.Builtin(e.cfg.Model) // validated in Open
+	return s
+}
+
+// VectorModel is the embedding space of the active model.
+func (e *Engine) VectorModel() vector.Model {
+	s := e.Spec()
+	return vector.Model{Name: s.Name, Dim: s.Dim}
+}
+
+// embedder adapts embed.Embedder to the scanner's interface.
+type embedder struct{ *embed.Embedder }
+
+func (m *embedder) Model() vector.Model {
+	s := m.Embedder.Spec()
+	return vector.Model{Name: s.Name, Dim: s.Dim}
+}
+
+// Embedder returns the active model, loading it on first use.
+func (e *Engine) Embedder() (*embedder, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.embedder != nil {
+		return e.embedder, nil
+	}
+	m, err := embed.Open(e.Spec(), embed.Config{ModelFile: e.cfg.ModelFile, ModelDir: e.cfg.ModelDir(), Threads: e.cfg.Threads})
+	if err != nil {
+		return nil, err
+	}
+	e.embedder = &embedder{m}
+	return e.embedder, nil
+}
+
+// Embed runs the active model on an upright image.
+func (e *Engine) Embed(img image.Image) ([]float32, error) {
+	m, err := e.Embedder()
+	if err != nil {
+		return nil, err
+	}
+	return m.Embed(img)
+}
+
+// Store returns the active vector store. It connects on first use; while
+// it cannot, its calls fail with vector.ErrUnavailable.
+func (e *Engine) Store() vector.Store { return e.store }
+
+// StoreKey names the active store in logs and in the catalog's sync state;
+// it never contains credentials.
+func (e *Engine) StoreKey() string { return e.storeKey }
+
+// StoreStatus connects to the store if needed and says whether it works.
+func (e *Engine) StoreStatus(ctx context.Context) error { return e.store.Connected(ctx) }
+
+func storeKey(store string) (string, error) {
+	switch {
+	case store == "" || store == "embedded":
+		return "embedded", nil
+	case strings.HasPrefix(store, "milvus"):
+		return milvusKey(store)
+	}
+	return "", fmt.Errorf("unknown store %q: use \"embedded\" or milvus://host:port", store)
+}
+
+func openStore(ctx context.Context, cfg Config, m vector.Model) (vector.Store, error) {
+	if cfg.Store == "" || cfg.Store == "embedded" {
+		s, err := embedded.Open(filepath.Join(cfg.VectorDir(), m.Name), m)
+		if err != nil {
+			return nil, fmt.Errorf("open embedded store: %w", err)
+		}
+		return s, nil
+	}
+	return openMilvus(ctx, cfg.Store, m)
+}
+
+// syncer returns a Syncer for the active store.
+func (e *Engine) syncer() *storesync.Syncer {
+	return storesync.New(e.cat, e.store, e.storeKey, 0, e.log)
+}

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/simili/simili/search/embed"
+)
+
+func runModel(ctx context.Context, env Env, args []string) error {
+	var c common
+	fs := newFlags(env, "model", "list | fetch NAME | import NAME FILE")
+	c.register(fs)
+	pos, help, err := handleParse(fs, args)
+	if help || err != nil {
+		return err
+	}
+	if len(pos) == 0 || pos[0] == "list" {
+		return listModels(ctx, env, &c)
+	}
+	switch {
+	case pos[0] == "fetch" && len(pos) == 2:
+		return fetchModel(ctx, env, &c, pos[1])
+	case pos[0] == "import" && len(pos) == 3:
+		return importModel(ctx, env, &c, pos[1], pos[2])
+	}
+	return fmt.Errorf("%w: simili model list | fetch NAME | import NAME FILE", ErrUsage)
+}
+
+func listModels(ctx context.Context, env Env, c *common) error {
+	e, err := c.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	dir := e.Config().ModelDir()
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tDIM\tINSTALLED\tFILE")
+	for _, name := range embed.Names() {
+		s, _ := embed.Builtin(name)
+		path := filepath.Join(dir, s.File)
+		installed := "no"
+		if _, err := os.Stat(path); err == nil {
+			installed = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", s.Name, s.Dim, installed, path)
+	}
+	return tw.Flush()
+}
+
+func fetchModel(ctx context.Context, env Env, c *common, name string) error {
+	spec, err := embed.Builtin(name)
+	if err != nil {
+		return err
+	}
+	e, err := c.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	var bar *progressbar.ProgressBar
+	path, err := embed.Fetch(ctx, spec, e.Config().ModelDir(), func(done, total int64) {
+		if bar == nil {
+			bar = progressbar.DefaultBytes(total, "downloading "+spec.File)
+			bar.Reset()
+		}
+		_ = bar.Set64(done)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "%s verified (sha256 %s) at %s\n", spec.Name, spec.SHA256, path)
+	return nil
+}
+
+// importModel copies a model file obtained elsewhere into the cache after
+// checking its sha256, for machines that cannot download.
+func importModel(ctx context.Context, env Env, c *common, name, file string) error {
+	spec, err := embed.Builtin(name)
+	if err != nil {
+		return err
+	}
+	e, err := c.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	path, err := embed.Import(spec, file, e.Config().ModelDir())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "%s verified and installed at %s\n", spec.Name, path)
+	return nil
+}

@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+)
+
+func runStats(ctx context.Context, env Env, args []string) error {
+	var (
+		c        common
+		asJSON   bool
+		failures int
+	)
+	fs := newFlags(env, "stats", "[flags]")
+	c.register(fs)
+	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	fs.IntVar(&failures, "failures", 0, "also list up to N failed files")
+	if _, help, err := handleParse(fs, args); help || err != nil {
+		return err
+	}
+	e, err := c.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	st, err := e.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "photos:      %d\n", st.Photos)
+	fmt.Fprintf(w, "folders:     %v\n", st.Roots)
+	reasons := make([]string, 0, len(st.Failures))
+	total := 0
+	for r, n := range st.Failures {
+		reasons = append(reasons, r)
+		total += n
+	}
+	sort.Strings(reasons)
+	fmt.Fprintf(w, "failures:    %d", total)
+	for _, r := range reasons {
+		fmt.Fprintf(w, "  %s=%d", r, st.Failures[r])
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "model:       %s (%d photos embedded)\n", st.Model, st.Embedded)
+	for _, m := range st.Models {
+		fmt.Fprintf(w, "  embeddings %s: %d × %d-d\n", m.Model, m.Count, m.Dim)
+	}
+	if st.StoreCount >= 0 {
+		fmt.Fprintf(w, "store:       %s (%d vectors, %d pending)\n", st.Store, st.StoreCount, st.Pending)
+	} else {
+		fmt.Fprintf(w, "store:       %s unreachable (%d pending): %s\n", st.Store, st.Pending, st.StoreError)
+	}
+	if st.LastScan != nil {
+		fmt.Fprintf(w, "last scan:   %s, %s (%d found, %d processed, %d failed)\n",
+			st.LastScan.StartedAt.Format(time.DateTime), st.LastScan.State, st.LastScan.Found, st.LastScan.Processed, st.LastScan.Failed)
+	}
+	if failures > 0 {
+		fs, err := e.Catalog().Failures(ctx, failures)
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
+			fmt.Fprintf(w, "  failed %-12s %s: %s\n", f.Reason, f.Path, f.Message)
+		}
+	}
+	return nil
+}
