@@ -1,0 +1,318 @@
+package embed
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// FeatureOutput names the graph output that exposeFeature adds. It must not
+// clash with a tensor of the model, hence the prefix.
+const FeatureOutput = "simili_feature"
+
+// Field numbers of onnx.proto that the rewrite touches. Working on the wire
+// format keeps the package free of a generated ONNX protobuf package.
+const (
+	modelGraph = 7 // ModelProto.graph
+
+	graphNode   = 1  // GraphProto.node
+	graphInput  = 11 // GraphProto.input
+	graphOutput = 12 // GraphProto.output
+
+	nodeInput     = 1 // NodeProto.input
+	nodeOutput    = 2 // NodeProto.output
+	nodeName      = 3 // NodeProto.name
+	nodeOpType    = 4 // NodeProto.op_type
+	nodeAttribute = 5 // NodeProto.attribute
+
+	attrGraph  = 6  // AttributeProto.g
+	attrGraphs = 11 // AttributeProto.graphs
+
+	valueInfoName = 1 // ValueInfoProto.name
+	valueInfoType = 2 // ValueInfoProto.type
+
+	typeTensor       = 1 // TypeProto.tensor_type
+	tensorElemType   = 1 // TypeProto.Tensor.elem_type
+	tensorShape      = 2 // TypeProto.Tensor.shape
+	shapeDim         = 1 // TensorShapeProto.dim
+	dimValue         = 1 // TensorShapeProto.Dimension.dim_value
+	dimParam         = 2 // TensorShapeProto.Dimension.dim_param
+	elemTypeFloat    = 1 // TensorProto.FLOAT
+	batchDimParam    = "batch"
+	gapOutputTensor  = "simili_gap"
+	nodeNameGAP      = "simili_global_average_pool"
+	nodeNameFlatten  = "simili_flatten"
+	nodeNameIdentity = "simili_identity"
+)
+
+// graphNodeInfo is one NodeProto: its raw bytes and the tensors it links.
+type graphNodeInfo struct {
+	raw      []byte
+	inputs   []string
+	outputs  []string
+	subgraph bool // has a graph attribute, whose implicit inputs we cannot see
+}
+
+// exposeFeature rewrites an ONNX ModelProto so that its only graph output is
+// FeatureOutput, a float [batch, s.Dim] tensor computed from s.Feature with
+// s.Pooling. Dropping the original outputs (e.g. the classifier) and the
+// nodes only they needed saves their compute on every image.
+//
+// It fails when s.Input is not a graph input or s.Feature is not produced by
+// any node, so a wrong spec or a wrong user-given file fails clearly here
+// instead of deep inside ONNX Runtime.
+func exposeFeature(model []byte, s Spec) ([]byte, error) {
+	var out []byte
+	found := false
+	for b := model; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, fmt.Errorf("not an ONNX model: %w", protowire.ParseError(n))
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return nil, fmt.Errorf("not an ONNX model: %w", protowire.ParseError(m))
+		}
+		field := b[:n+m]
+		b = b[n+m:]
+		if num != modelGraph || typ != protowire.BytesType {
+			out = append(out, field...)
+			continue
+		}
+		if found {
+			return nil, errors.New("not an ONNX model: more than one graph")
+		}
+		found = true
+		graph, _ := protowire.ConsumeBytes(field[n:])
+		g, err := rewriteGraph(graph, s)
+		if err != nil {
+			return nil, err
+		}
+		out = protowire.AppendTag(out, modelGraph, protowire.BytesType)
+		out = protowire.AppendBytes(out, g)
+	}
+	if !found {
+		return nil, errors.New("not an ONNX model: no graph")
+	}
+	return out, nil
+}
+
+// rewriteGraph does exposeFeature's work on the GraphProto bytes.
+func rewriteGraph(graph []byte, s Spec) ([]byte, error) {
+	var (
+		rest     []byte // fields kept as they are, in order
+		nodes    []graphNodeInfo
+		inputs   []string
+		producer = map[string]int{} // tensor -> index of the node writing it
+	)
+	for b := graph; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, fmt.Errorf("malformed ONNX graph: %w", protowire.ParseError(n))
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return nil, fmt.Errorf("malformed ONNX graph: %w", protowire.ParseError(m))
+		}
+		field := b[:n+m]
+		b = b[n+m:]
+		if typ != protowire.BytesType {
+			rest = append(rest, field...)
+			continue
+		}
+		body, _ := protowire.ConsumeBytes(field[n:])
+		switch num {
+		case graphNode:
+			nd, err := parseNode(body)
+			if err != nil {
+				return nil, err
+			}
+			nd.raw = field
+			for _, o := range nd.outputs {
+				producer[o] = len(nodes)
+			}
+			nodes = append(nodes, nd)
+		case graphInput:
+			name, err := valueInfoNameOf(body)
+			if err != nil {
+				return nil, err
+			}
+			inputs = append(inputs, name)
+			rest = append(rest, field...)
+		case graphOutput:
+			// dropped: FeatureOutput becomes the only output
+		default:
+			rest = append(rest, field...)
+		}
+	}
+	if !slices.Contains(inputs, s.Input) {
+		return nil, fmt.Errorf("model %s: the graph has no input %q (inputs: %q)", s.Name, s.Input, inputs)
+	}
+	if _, ok := producer[s.Feature]; !ok {
+		return nil, fmt.Errorf("model %s: no node of the graph produces the feature tensor %q (wrong model file or spec?)", s.Name, s.Feature)
+	}
+	for _, ours := range []string{FeatureOutput, gapOutputTensor} {
+		if _, ok := producer[ours]; ok || slices.Contains(inputs, ours) {
+			return nil, fmt.Errorf("model %s: the graph already has a tensor named %q", s.Name, ours)
+		}
+	}
+
+	out := rest
+	for i, keep := range neededNodes(nodes, producer, s.Feature) {
+		if keep {
+			out = append(out, nodes[i].raw...)
+		}
+	}
+	switch s.Pooling {
+	case PoolGAP:
+		out = appendNode(out, nodeNameGAP, "GlobalAveragePool", s.Feature, gapOutputTensor)
+		out = appendNode(out, nodeNameFlatten, "Flatten", gapOutputTensor, FeatureOutput)
+	case PoolFlatten:
+		out = appendNode(out, nodeNameFlatten, "Flatten", s.Feature, FeatureOutput)
+	case PoolNone:
+		out = appendNode(out, nodeNameIdentity, "Identity", s.Feature, FeatureOutput)
+	default:
+		return nil, fmt.Errorf("model %s: unknown pooling %q", s.Name, s.Pooling)
+	}
+	out = protowire.AppendTag(out, graphOutput, protowire.BytesType)
+	out = protowire.AppendBytes(out, floatValueInfo(FeatureOutput, s.Dim))
+	return out, nil
+}
+
+// neededNodes marks the nodes the feature depends on. When a node carries a
+// subgraph (If, Loop, Scan) its implicit inputs are invisible here, so every
+// node is kept rather than risk pruning one it needs.
+func neededNodes(nodes []graphNodeInfo, producer map[string]int, feature string) []bool {
+	keep := make([]bool, len(nodes))
+	if slices.ContainsFunc(nodes, func(n graphNodeInfo) bool { return n.subgraph }) {
+		for i := range keep {
+			keep[i] = true
+		}
+		return keep
+	}
+	stack := []int{producer[feature]}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if keep[i] {
+			continue
+		}
+		keep[i] = true
+		for _, in := range nodes[i].inputs {
+			if j, ok := producer[in]; ok && !keep[j] {
+				stack = append(stack, j)
+			}
+		}
+	}
+	return keep
+}
+
+// parseNode reads the tensor names of a NodeProto.
+func parseNode(b []byte) (graphNodeInfo, error) {
+	var nd graphNodeInfo
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nd, fmt.Errorf("malformed ONNX node: %w", protowire.ParseError(n))
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return nd, fmt.Errorf("malformed ONNX node: %w", protowire.ParseError(m))
+		}
+		if typ == protowire.BytesType {
+			v, _ := protowire.ConsumeBytes(b[n:])
+			switch num {
+			case nodeInput:
+				nd.inputs = append(nd.inputs, string(v))
+			case nodeOutput:
+				nd.outputs = append(nd.outputs, string(v))
+			case nodeAttribute:
+				if hasSubgraph(v) {
+					nd.subgraph = true
+				}
+			}
+		}
+		b = b[n+m:]
+	}
+	return nd, nil
+}
+
+// hasSubgraph reports whether an AttributeProto holds a graph.
+func hasSubgraph(b []byte) bool {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return false
+		}
+		if typ == protowire.BytesType && (num == attrGraph || num == attrGraphs) {
+			return true
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return false
+		}
+		b = b[n+m:]
+	}
+	return false
+}
+
+// valueInfoNameOf reads ValueInfoProto.name.
+func valueInfoNameOf(b []byte) (string, error) {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return "", fmt.Errorf("malformed ONNX value info: %w", protowire.ParseError(n))
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return "", fmt.Errorf("malformed ONNX value info: %w", protowire.ParseError(m))
+		}
+		if num == valueInfoName && typ == protowire.BytesType {
+			v, _ := protowire.ConsumeBytes(b[n:])
+			return string(v), nil
+		}
+		b = b[n+m:]
+	}
+	return "", nil
+}
+
+// appendNode appends a GraphProto.node field for a one-input, one-output
+// operator with default attributes.
+func appendNode(b []byte, name, op, in, out string) []byte {
+	var nd []byte
+	nd = protowire.AppendTag(nd, nodeInput, protowire.BytesType)
+	nd = protowire.AppendString(nd, in)
+	nd = protowire.AppendTag(nd, nodeOutput, protowire.BytesType)
+	nd = protowire.AppendString(nd, out)
+	nd = protowire.AppendTag(nd, nodeName, protowire.BytesType)
+	nd = protowire.AppendString(nd, name)
+	nd = protowire.AppendTag(nd, nodeOpType, protowire.BytesType)
+	nd = protowire.AppendString(nd, op)
+	b = protowire.AppendTag(b, graphNode, protowire.BytesType)
+	return protowire.AppendBytes(b, nd)
+}
+
+// floatValueInfo encodes a ValueInfoProto for a float [batch, dim] tensor.
+func floatValueInfo(name string, dim int) []byte {
+	var batch, d, shape, tensor, typ, vi []byte
+	batch = protowire.AppendTag(batch, dimParam, protowire.BytesType)
+	batch = protowire.AppendString(batch, batchDimParam)
+	d = protowire.AppendTag(d, dimValue, protowire.VarintType)
+	d = protowire.AppendVarint(d, uint64(dim))
+	shape = protowire.AppendTag(shape, shapeDim, protowire.BytesType)
+	shape = protowire.AppendBytes(shape, batch)
+	shape = protowire.AppendTag(shape, shapeDim, protowire.BytesType)
+	shape = protowire.AppendBytes(shape, d)
+	tensor = protowire.AppendTag(tensor, tensorElemType, protowire.VarintType)
+	tensor = protowire.AppendVarint(tensor, elemTypeFloat)
+	tensor = protowire.AppendTag(tensor, tensorShape, protowire.BytesType)
+	tensor = protowire.AppendBytes(tensor, shape)
+	typ = protowire.AppendTag(typ, typeTensor, protowire.BytesType)
+	typ = protowire.AppendBytes(typ, tensor)
+	vi = protowire.AppendTag(vi, valueInfoName, protowire.BytesType)
+	vi = protowire.AppendString(vi, name)
+	vi = protowire.AppendTag(vi, valueInfoType, protowire.BytesType)
+	return protowire.AppendBytes(vi, typ)
+}

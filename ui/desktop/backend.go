@@ -1,0 +1,91 @@
+package desktop
+
+import (
+	"context"
+	"image"
+
+	"github.com/simili/simili/library/catalog"
+	"github.com/simili/simili/library/scan"
+	"github.com/simili/simili/search/engine"
+	"github.com/simili/simili/search/vector"
+)
+
+// Backend is everything the window asks of the library and search side: a
+// narrow bridge, so the widgets hold no business logic and tests can run the
+// window against a generated library.
+type Backend interface {
+	Count(ctx context.Context, f vector.Filter) (int, error)
+	List(ctx context.Context, q catalog.Query) ([]catalog.Photo, error)
+	Facets(ctx context.Context, field string) ([]catalog.Facet, error)
+	Photo(ctx context.Context, id int64) (catalog.Photo, error)
+	Thumb(hash string) (image.Image, error)
+	Preview(ctx context.Context, path string, maxSide int) (image.Image, error)
+
+	SimilarToFile(ctx context.Context, path string, q engine.SimilarQuery) ([]engine.Match, error)
+	SimilarToPhoto(ctx context.Context, id int64, q engine.SimilarQuery) ([]engine.Match, error)
+	VisualGroups(ctx context.Context, f vector.Filter) (engine.Grouping, error)
+	SimilarityOrder(ctx context.Context, f vector.Filter) ([]catalog.Photo, error)
+
+	Index(ctx context.Context, roots []string, progress func(scan.Progress)) (scan.Result, error)
+	Roots(ctx context.Context) ([]string, error)
+	RemoveRoot(ctx context.Context, path string) error
+	Stats(ctx context.Context) (engine.Stats, error)
+
+	Config() engine.Config
+	SaveConfig(cfg engine.Config) error
+	TestStore(ctx context.Context, store string) error
+	ModelStatus(name string) (engine.ModelStatus, error)
+	FetchModel(ctx context.Context, name string, progress func(done, total int64)) error
+	RuntimeStatus() error
+}
+
+// engineBackend adapts the engine to Backend.
+type engineBackend struct{ *engine.Engine }
+
+// NewBackend wraps an opened engine for the window.
+func NewBackend(e *engine.Engine) Backend { return engineBackend{e} }
+
+func (b engineBackend) Count(ctx context.Context, f vector.Filter) (int, error) {
+	return b.Catalog().Count(ctx, f)
+}
+
+func (b engineBackend) List(ctx context.Context, q catalog.Query) ([]catalog.Photo, error) {
+	return b.Catalog().List(ctx, q)
+}
+
+func (b engineBackend) Facets(ctx context.Context, field string) ([]catalog.Facet, error) {
+	return b.Catalog().Facets(ctx, field)
+}
+
+func (b engineBackend) Photo(ctx context.Context, id int64) (catalog.Photo, error) {
+	return b.Catalog().Photo(ctx, id)
+}
+
+func (b engineBackend) Thumb(hash string) (image.Image, error) { return b.Thumbs().Load(hash) }
+
+func (b engineBackend) Index(ctx context.Context, roots []string, progress func(scan.Progress)) (scan.Result, error) {
+	return b.Engine.Index(ctx, roots, engine.IndexOptions{Progress: progress})
+}
+
+func (b engineBackend) Roots(ctx context.Context) ([]string, error) { return b.Catalog().Roots(ctx) }
+
+func (b engineBackend) RemoveRoot(ctx context.Context, path string) error {
+	return b.Catalog().RemoveRoot(ctx, path)
+}
+
+func (b engineBackend) SaveConfig(cfg engine.Config) error { return engine.Save(cfg) }
+
+// TestStore opens a throw-away engine on the same library with another
+// store and asks whether that store answers.
+func (b engineBackend) TestStore(ctx context.Context, store string) error {
+	cfg := b.Engine.Config()
+	cfg.Store = store
+	e, err := engine.Open(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	return e.StoreStatus(ctx)
+}
+
+func (b engineBackend) RuntimeStatus() error { return engine.RuntimeStatus() }
