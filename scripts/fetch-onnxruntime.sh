@@ -63,7 +63,7 @@ npm)
 	echo "fetch-onnxruntime: npm pack onnxruntime-node@$VERSION" >&2
 	(cd "$tmp" && npm pack --silent --ignore-scripts "onnxruntime-node@$VERSION" >/dev/null) ||
 		die "npm pack onnxruntime-node@$VERSION failed (is the npm registry reachable?); try --source release or --source pypi"
-	tgz="$(ls "$tmp"/onnxruntime-node-*.tgz 2>/dev/null | head -n1)"
+	tgz="$(find "$tmp" -maxdepth 1 -name "onnxruntime-node-*.tgz" | head -n1)"
 	[ -n "$tgz" ] || die "npm pack produced no tarball"
 	member="package/bin/napi-v6/linux/$npm_arch/libonnxruntime.so.1"
 	tar -xzf "$tgz" -C "$tmp" "$member" || die "$member not found in $(basename "$tgz")"
@@ -75,7 +75,7 @@ release)
 	name="onnxruntime-linux-$rel_arch-$VERSION"
 	url="https://github.com/microsoft/onnxruntime/releases/download/v$VERSION/$name.tgz"
 	echo "fetch-onnxruntime: downloading $url" >&2
-	curl -fL --retry 3 -o "$tmp/ort.tgz" "$url" || die "cannot download $url; try --source npm or --source pypi"
+	curl -fL --connect-timeout 20 --retry 2 -o "$tmp/ort.tgz" "$url" || die "cannot download $url; try --source npm or --source pypi"
 	member="$name/lib/libonnxruntime.so.$VERSION"
 	tar -xzf "$tmp/ort.tgz" -C "$tmp" "$member" || die "$member not found in $name.tgz"
 	lib="$tmp/$member"
@@ -90,7 +90,7 @@ pypi)
 		--platform "manylinux_2_28_$whl_arch" --platform "manylinux_2_27_$whl_arch" \
 		--platform "manylinux_2_17_$whl_arch" --python-version 3.12 -d "$tmp" ||
 		die "pip download onnxruntime==$VERSION failed (is PyPI reachable?); try --source npm"
-	whl="$(ls "$tmp"/onnxruntime-*.whl 2>/dev/null | head -n1)"
+	whl="$(find "$tmp" -maxdepth 1 -name "onnxruntime-*.whl" | head -n1)"
 	[ -n "$whl" ] || die "pip download produced no wheel"
 	member="onnxruntime/capi/libonnxruntime.so.$VERSION"
 	unzip -q -o "$whl" "$member" -d "$tmp" || die "$member not found in $(basename "$whl")"

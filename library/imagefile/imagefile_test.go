@@ -20,7 +20,9 @@ import (
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 
+	"github.com/simili/simili/internal/testenv"
 	"github.com/simili/simili/library/imagefile"
+	"github.com/simili/simili/library/meta"
 )
 
 // tinyWebP is a 3×2 lossless WebP made with `cwebp -lossless -exact` from a
@@ -432,4 +434,51 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("nil error without an image")
 		}
 	})
+}
+
+// TestEffectiveOrientationHolidays checks the rule on the real library:
+// the 21 files whose pixels are already upright-portrait although a 90° tag
+// was kept must get 1, and the 7 camera files that really need turning keep
+// their tag. Lists from `exiftool -Orientation -ImageWidth -ImageHeight`
+// and visual inspection. (20 of the 21 carry the tag only in IFD1, the
+// thumbnail's directory, which meta.Read ignores; 102202.jpg has it in IFD0.)
+func TestEffectiveOrientationHolidays(t *testing.T) {
+	dir := testenv.Holidays(t)
+	upright := []string{"100001.jpg", "100502.jpg", "100901.jpg", "102202.jpg", "106301.jpg", "106402.jpg", "106501.jpg",
+		"106601.jpg", "106603.jpg", "106604.jpg", "106701.jpg", "106703.jpg", "106901.jpg", "106902.jpg", "106903.jpg",
+		"107201.jpg", "107203.jpg", "107301.jpg", "107501.jpg", "107702.jpg", "107801.jpg"}
+	rotated := map[string]int{"100801.jpg": 8, "100902.jpg": 8, "101001.jpg": 6, "101301.jpg": 6, "102201.jpg": 6, "103201.jpg": 6, "103202.jpg": 6}
+	want := map[string]int{}
+	for _, f := range upright {
+		want[f] = 1
+	}
+	for f, o := range rotated {
+		want[f] = o
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.jpg"))
+	if err != nil || len(files) < 200 {
+		t.Fatalf("holidays files: %d, %v", len(files), err)
+	}
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := meta.Read(bytes.NewReader(data))
+		if err != nil && !errors.Is(err, meta.ErrNoEXIF) {
+			t.Errorf("%s: meta.Read: %v", filepath.Base(p), err)
+		}
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: %v", filepath.Base(p), err)
+		}
+		w, ok := want[filepath.Base(p)]
+		if !ok {
+			w = 1 // every other file is upright with tag 1 or none
+		}
+		if got := imagefile.EffectiveOrientation(m.Orientation, m.PixelWidth, m.PixelHeight, cfg.Width, cfg.Height); got != w {
+			t.Errorf("%s: EffectiveOrientation(%d, %d, %d, %d, %d) = %d, want %d",
+				filepath.Base(p), m.Orientation, m.PixelWidth, m.PixelHeight, cfg.Width, cfg.Height, got, w)
+		}
+	}
 }

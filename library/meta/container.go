@@ -221,8 +221,7 @@ func sanitize(src []byte) ([]byte, []string, error) {
 	}
 	end := s.fixDir("IFD0", ifd0)
 	order.PutUint32(t[end:], 0) // stop the chain after IFD0
-	if off, ok := s.pointer(ifd0, 0x8769); ok {
-		s.sub("Exif IFD", off)
+	if off, ok := s.pointer(ifd0, 0x8769); ok && s.sub("Exif IFD", off) {
 		if ioff, ok := s.pointer(off, 0xA005); ok {
 			s.sub("Interoperability IFD", ioff)
 		}
@@ -245,19 +244,20 @@ func (s *sanitizer) fitsDir(off uint64) bool {
 	return off >= 8 && off+2+4 <= uint64(len(s.data))
 }
 
-func (s *sanitizer) sub(name string, off uint64) {
+// sub repairs a sub-IFD and reports whether it lies inside the block.
+func (s *sanitizer) sub(name string, off uint64) bool {
+	if !s.fitsDir(off) {
+		s.notes = append(s.notes, fmt.Sprintf("%s offset %d outside the EXIF block", name, off))
+		return false // goexif reports its own error and keeps the other IFDs
+	}
 	if s.seen == nil {
 		s.seen = map[uint64]bool{}
 	}
-	if s.seen[off] {
-		return
+	if !s.seen[off] {
+		s.seen[off] = true
+		s.fixDir(name, off)
 	}
-	s.seen[off] = true
-	if !s.fitsDir(off) {
-		s.notes = append(s.notes, fmt.Sprintf("%s offset %d outside the EXIF block", name, off))
-		return // goexif reports its own error and keeps the other IFDs
-	}
-	s.fixDir(name, off)
+	return true
 }
 
 // fixDir repairs the directory at off in place and returns the offset of its
@@ -279,6 +279,8 @@ func (s *sanitizer) fixDir(name string, off uint64) uint64 {
 		size := tiffTypeSize(typ) * count
 		bad := ""
 		switch {
+		case count == 0 && tiffTypeSize(typ) > 0:
+			bad = "empty" // a valid but valueless entry: drop it quietly
 		case size == 0:
 			bad = fmt.Sprintf("type %d count %d", typ, count)
 		case size > 4:
@@ -287,7 +289,7 @@ func (s *sanitizer) fixDir(name string, off uint64) uint64 {
 			}
 		}
 		if bad != "" {
-			if id != neutralTag {
+			if id != neutralTag && bad != "empty" {
 				s.notes = append(s.notes, fmt.Sprintf("%s tag 0x%04X: %s", name, id, bad))
 			}
 			o.PutUint16(d[e:], neutralTag)
@@ -298,12 +300,15 @@ func (s *sanitizer) fixDir(name string, off uint64) uint64 {
 	return off + 2 + 12*n
 }
 
-// pointer returns the LONG value of tag id in the (already fixed) directory
-// at dir, used to find sub-IFDs.
+// pointer returns the LONG value of tag id in the directory at dir, which
+// fixDir has already clipped to the block, used to find sub-IFDs.
 func (s *sanitizer) pointer(dir uint64, id uint16) (uint64, bool) {
 	d, o := s.data, s.order
+	if !s.fitsDir(dir) {
+		return 0, false
+	}
 	n := uint64(o.Uint16(d[dir:]))
-	if n >= 0x8000 {
+	if n >= 0x8000 || dir+2+12*n+4 > uint64(len(d)) {
 		return 0, false
 	}
 	for i := uint64(0); i < n; i++ {
@@ -312,7 +317,7 @@ func (s *sanitizer) pointer(dir uint64, id uint16) (uint64, bool) {
 			continue
 		}
 		switch o.Uint16(d[e+2:]) {
-		case 4, 13: // LONG or IFD
+		case 4: // LONG
 			return uint64(o.Uint32(d[e+8:])), true
 		case 3:
 			return uint64(o.Uint16(d[e+8:])), true

@@ -6,10 +6,13 @@ import (
 	"github.com/disintegration/imaging"
 )
 
-// resample is the filter that shrinks photos to the network's input. Linear
-// (a tent filter stretched over the whole source footprint, so it averages
-// rather than aliases) is about twice as fast as CatmullRom on large photos;
-// see TestResampleFilterRetrieval for how the two compare on retrieval.
+// resample is the filter that shrinks photos to the network's input.
+// Measured with SqueezeNet on holidays-1024 (TestResampleFilterRetrieval):
+// Linear top-1 0.828 mAP 0.797, CatmullRom 0.828 and 0.804, Lanczos 0.828
+// and 0.806. One query of 163 moves mAP by about 0.006, so they tie, while
+// Linear is the cheapest (5 vs 9 ms per 1024-px photo for CatmullRom, and
+// resizing grows with the photo's pixels). imaging stretches the kernel over
+// the shrink factor, so Linear averages rather than aliases.
 func resample() imaging.ResampleFilter { return imaging.Linear }
 
 // Preprocess turns an upright image into the network's input: the shorter

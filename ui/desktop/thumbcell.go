@@ -107,10 +107,10 @@ func (r *thumbCellRenderer) Layout(size fyne.Size) {
 	r.c.caption.Resize(fyne.NewSize(size.Width, h-2))
 }
 
-func (r *thumbCellRenderer) MinSize() fyne.Size          { return r.c.size }
-func (r *thumbCellRenderer) Refresh()                    { r.c.bg.FillColor = placeholderColor(); r.c.bg.Refresh() }
+func (r *thumbCellRenderer) MinSize() fyne.Size           { return r.c.size }
+func (r *thumbCellRenderer) Refresh()                     { r.c.bg.FillColor = placeholderColor(); r.c.bg.Refresh() }
 func (r *thumbCellRenderer) Objects() []fyne.CanvasObject { return r.objects }
-func (r *thumbCellRenderer) Destroy()                    {}
+func (r *thumbCellRenderer) Destroy()                     {}
 
 // tappableThumb is a thumbCell that reacts to clicks itself, for rows of
 // thumbnails outside a GridWrap (which handles taps on its own items).
