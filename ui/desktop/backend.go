@@ -18,6 +18,7 @@ type Backend interface {
 	List(ctx context.Context, q catalog.Query) ([]catalog.Photo, error)
 	Facets(ctx context.Context, field string) ([]catalog.Facet, error)
 	Photo(ctx context.Context, id int64) (catalog.Photo, error)
+	PhotoByPath(ctx context.Context, path string) (catalog.Photo, error)
 	Thumb(hash string) (image.Image, error)
 	Preview(ctx context.Context, path string, maxSide int) (image.Image, error)
 
@@ -59,6 +60,10 @@ func (b engineBackend) Facets(ctx context.Context, field string) ([]catalog.Face
 
 func (b engineBackend) Photo(ctx context.Context, id int64) (catalog.Photo, error) {
 	return b.Catalog().Photo(ctx, id)
+}
+
+func (b engineBackend) PhotoByPath(ctx context.Context, path string) (catalog.Photo, error) {
+	return b.Catalog().PhotoByPath(ctx, path)
 }
 
 func (b engineBackend) Thumb(hash string) (image.Image, error) { return b.Thumbs().Load(hash) }

@@ -49,7 +49,7 @@ func newDetailPane(u *ui) *detailPane {
 	closeB := widget.NewButtonWithIcon("", theme.CancelIcon(), d.hide)
 	closeB.Importance = widget.LowImportance
 	navRow := container.NewBorder(nil, nil, container.NewHBox(d.backB, d.fwdB), closeB, d.name)
-	actions := container.NewGridWithColumns(3, d.similar, d.open, d.folder)
+	actions := container.NewVBox(d.similar, container.NewGridWithColumns(2, d.open, d.folder))
 	info := container.NewVBox(actions, d.path, d.fields)
 	split := container.NewVSplit(d.preview, container.NewVScroll(info))
 	split.Offset = 0.55
@@ -64,36 +64,26 @@ func (d *detailPane) filePath() string {
 	return d.entry.Photo.Path
 }
 
-func (d *detailPane) hide() {
-	d.content.Hide()
-	d.u.split.Offset = 1
-	d.u.split.Refresh()
-}
+func (d *detailPane) hide() { d.u.setDetailVisible(false) }
+
+// visible reports whether the pane is open.
+func (d *detailPane) visible() bool { return d.u.split.Leading == d.u.tabs }
 
 // show fills the pane: the thumbnail at once, the sharp preview when read.
 func (d *detailPane) show(e navEntry) {
 	d.entry = e
 	d.seq++
 	seq := d.seq
-	if !d.content.Visible() {
-		d.content.Show()
-		d.u.split.Offset = 0.68
-		d.u.split.Refresh()
-	}
+	d.u.setDetailVisible(true)
 	d.name.SetText(e.title())
 	d.path.SetText(d.filePath())
 	var rows []fyne.CanvasObject
 	if e.File == "" {
-		for _, f := range photoFields(e.Photo) {
-			l := widget.NewLabel(f.Value)
-			l.Truncation = fyne.TextTruncateEllipsis
-			rows = append(rows, widget.NewLabelWithStyle(f.Label, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}), l)
-		}
+		rows = fieldRows(photoFields(e.Photo))
 	} else {
-		rows = append(rows, widget.NewLabelWithStyle("Source", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}), widget.NewLabel("outside the library"))
+		d.lookUpFile(seq, e.File)
 	}
-	d.fields.Objects = rows
-	d.fields.Refresh()
+	d.setFields(rows)
 	d.backB.Disable()
 	if d.u.nav.CanBack() {
 		d.backB.Enable()
@@ -122,6 +112,39 @@ func (d *detailPane) show(e navEntry) {
 			}
 			d.preview.Image = im
 			d.preview.Refresh()
+		})
+	})
+}
+
+func fieldRows(fields []field) []fyne.CanvasObject {
+	var rows []fyne.CanvasObject
+	for _, f := range fields {
+		l := widget.NewLabel(f.Value)
+		l.Truncation = fyne.TextTruncateEllipsis
+		rows = append(rows, widget.NewLabelWithStyle(f.Label, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}), l)
+	}
+	return rows
+}
+
+func (d *detailPane) setFields(rows []fyne.CanvasObject) {
+	d.fields.Objects = rows
+	d.fields.Refresh()
+}
+
+// lookUpFile shows the catalog's EXIF when a dropped file is in the library.
+func (d *detailPane) lookUpFile(seq int, path string) {
+	be := d.u.be
+	d.u.goBackground(func(ctx context.Context) {
+		p, err := be.PhotoByPath(ctx, path)
+		d.u.do(func() {
+			if seq != d.seq {
+				return
+			}
+			if err != nil {
+				d.setFields(fieldRows([]field{{"Source", "outside the library"}}))
+				return
+			}
+			d.setFields(fieldRows(photoFields(p)))
 		})
 	})
 }

@@ -113,6 +113,15 @@ func (b *fakeBackend) Photo(_ context.Context, id int64) (catalog.Photo, error) 
 	return b.photos[id-1], nil
 }
 
+func (b *fakeBackend) PhotoByPath(_ context.Context, path string) (catalog.Photo, error) {
+	for _, p := range b.photos {
+		if p.Path == path {
+			return p, nil
+		}
+	}
+	return catalog.Photo{}, catalog.ErrNotFound
+}
+
 // Thumb draws a small flat image whose colour depends on the hash.
 func (b *fakeBackend) Thumb(hash string) (image.Image, error) {
 	img := image.NewRGBA(image.Rect(0, 0, 32, 24))

@@ -49,7 +49,7 @@ func newFilterBar(u *ui) *filterBar {
 	b.folder = newFacetSelect("Any folder", b.apply)
 	b.folder.label = func(v string) string { return shortFolder(v) }
 	clear := widget.NewButtonWithIcon("", theme.ContentClearIcon(), b.clear)
-	dates := container.NewHBox(widget.NewLabel("From"), sized(b.from, 120), widget.NewLabel("to"), sized(b.to, 120))
+	dates := container.NewHBox(widget.NewLabel("From"), sized(b.from, 140), widget.NewLabel("to"), sized(b.to, 140))
 	row := container.NewBorder(nil, nil, dates, clear,
 		container.NewGridWithColumns(3, b.camera.sel, b.lens.sel, b.folder.sel))
 	b.content = container.NewVBox(row, b.chips)

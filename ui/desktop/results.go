@@ -35,6 +35,8 @@ type resultsView struct {
 
 func newResultsView(u *ui) *resultsView {
 	v := &resultsView{u: u, title: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), info: widget.NewLabel("")}
+	v.title.Truncation = fyne.TextTruncateEllipsis
+	v.info.Truncation = fyne.TextTruncateEllipsis
 	v.queryImg = canvas.NewImageFromImage(nil)
 	v.queryImg.FillMode = canvas.ImageFillContain
 	v.queryImg.SetMinSize(fyne.NewSize(64, 48))

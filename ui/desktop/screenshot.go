@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"github.com/disintegration/imaging"
 )
 
 // Screenshot mode renders the real window, drives it through a few views
@@ -23,11 +26,16 @@ import (
 //	SIMILI_SCREENSHOT_VIEWS  comma list of library,results,detail,groups (default all)
 //	SIMILI_SCREENSHOT_SCAN   a folder to add and scan first
 //	SIMILI_SCREENSHOT_QUERY  the image file "dropped" for results and detail
+//	SIMILI_SCREENSHOT_WIDTH  scale the saved PNGs down to this width
+//
+// A view whose pixels are near-uniform (grey standard deviation below
+// blankStdDev) counts as blank: the run then fails.
 type screenshotPlan struct {
 	dir   string
 	views []string
 	scan  string
 	query string
+	width int
 
 	mu  sync.Mutex
 	err error
@@ -45,7 +53,9 @@ func screenshotFromEnv() (*screenshotPlan, error) {
 	if v := os.Getenv("SIMILI_SCREENSHOT_VIEWS"); v != "" {
 		views = v
 	}
-	return &screenshotPlan{dir: dir, views: strings.Split(views, ","), scan: os.Getenv("SIMILI_SCREENSHOT_SCAN"), query: os.Getenv("SIMILI_SCREENSHOT_QUERY")}, nil
+	width, _ := strconv.Atoi(os.Getenv("SIMILI_SCREENSHOT_WIDTH"))
+	return &screenshotPlan{dir: dir, views: strings.Split(views, ","), scan: os.Getenv("SIMILI_SCREENSHOT_SCAN"),
+		query: os.Getenv("SIMILI_SCREENSHOT_QUERY"), width: width}, nil
 }
 
 func (s *screenshotPlan) fail(err error) {
@@ -83,13 +93,28 @@ func (u *ui) runScreenshots(s *screenshotPlan) {
 		}
 		u.settle()
 		time.Sleep(800 * time.Millisecond) // a few frames with the last thumbnails
-		var img image.Image
-		fyne.DoAndWait(func() { img = u.win.Canvas().Capture() })
-		if err := savePNG(filepath.Join(s.dir, view+".png"), img); err != nil {
+		img, err := grabWindow(u.win.Title())
+		if err != nil {
+			u.log.Info("X window grab failed, using the canvas capture", "err", err)
+			fyne.DoAndWait(func() { img = u.win.Canvas().Capture() })
+		}
+		if img == nil {
+			s.fail(fmt.Errorf("screenshot %s: the window could not be captured", view))
+			return
+		}
+		sd := greyStdDev(img)
+		if s.width > 0 && img.Bounds().Dx() > s.width {
+			img = imaging.Resize(img, s.width, 0, imaging.Lanczos)
+		}
+		file := filepath.Join(s.dir, view+".png")
+		if err := savePNG(file, img); err != nil {
 			s.fail(err)
 			return
 		}
-		u.log.Info("screenshot saved", "view", view, "file", filepath.Join(s.dir, view+".png"))
+		u.log.Info("screenshot saved", "view", view, "file", file, "grey_stddev", fmt.Sprintf("%.3f", sd))
+		if sd < blankStdDev {
+			s.fail(fmt.Errorf("screenshot %s looks blank (grey standard deviation %.3f)", view, sd))
+		}
 	}
 }
 
@@ -112,7 +137,12 @@ func (u *ui) prepareView(s *screenshotPlan, view string) error {
 				err = errors.New("screenshot of detail needs results first")
 				return
 			}
-			u.openPhoto(u.results.matches[0].Photo, true)
+			// Walk one step: the best match that is not the query itself.
+			m := u.results.matches[0]
+			if len(u.results.matches) > 1 && m.Score > 0.999 {
+				m = u.results.matches[1]
+			}
+			u.openPhoto(m.Photo, true)
 		case "groups":
 			u.detail.hide()
 			u.tabs.SelectIndex(2)
@@ -123,10 +153,31 @@ func (u *ui) prepareView(s *screenshotPlan, view string) error {
 	return err
 }
 
-func savePNG(path string, img image.Image) error {
-	if img == nil {
-		return fmt.Errorf("screenshot %s: the window could not be captured", path)
+// blankStdDev separates a blank window from a drawn one: real views are
+// well above 0.1 on the 0..1 grey scale.
+const blankStdDev = 0.04
+
+// greyStdDev is the standard deviation of the luminance, 0..1.
+func greyStdDev(img image.Image) float64 {
+	b := img.Bounds()
+	var sum, sq, n float64
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			l := (0.299*float64(r) + 0.587*float64(g) + 0.114*float64(bl)) / 65535
+			sum += l
+			sq += l * l
+			n++
+		}
 	}
+	if n == 0 {
+		return 0
+	}
+	mean := sum / n
+	return math.Sqrt(max(sq/n-mean*mean, 0))
+}
+
+func savePNG(path string, img image.Image) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("screenshot: %w", err)

@@ -40,7 +40,8 @@ type ui struct {
 	scanner  *scanPanel
 	status   *statusBar
 	tabs     *container.AppTabs
-	split    *container.Split
+	split    *container.Split // tabs | detail pane, while the pane is open
+	body     *fyne.Container  // holds the tabs alone, or the split
 	content  fyne.CanvasObject
 	nav      *history[navEntry]
 	firstRun time.Time
@@ -72,12 +73,12 @@ func newUI(a fyne.App, w fyne.Window, be Backend, log *slog.Logger) *ui {
 			u.groups.ensure()
 		}
 	}
-	u.split = container.NewHSplit(u.tabs, u.detail.content)
-	u.split.Offset = 0.7
-	u.detail.hide()
+	u.split = container.NewHSplit(widget.NewLabel(""), u.detail.content)
+	u.split.Offset = 0.68
+	u.body = container.NewStack(u.tabs)
 
 	top := container.NewVBox(newToolbar(u), u.scanner.content, u.filters.content)
-	u.content = container.NewBorder(top, u.status.content, nil, nil, u.split)
+	u.content = container.NewBorder(top, u.status.content, nil, nil, u.body)
 	w.SetContent(u.content)
 	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { u.handleDrop(uris) })
 	return u
@@ -142,6 +143,23 @@ func (u *ui) settle() {
 func (u *ui) cellSize() fyne.Size {
 	s := float32(u.prefs.cellSize)
 	return fyne.NewSize(s, s*0.75)
+}
+
+// setDetailVisible opens or closes the detail pane beside the tabs. A
+// closed pane is taken out of the layout, so it costs no width.
+func (u *ui) setDetailVisible(show bool) {
+	if show == (u.split.Leading == u.tabs) {
+		return
+	}
+	if show {
+		u.split.Leading = u.tabs
+		u.body.Objects = []fyne.CanvasObject{u.split}
+	} else {
+		u.split.Leading = widget.NewLabel("")
+		u.body.Objects = []fyne.CanvasObject{u.tabs}
+	}
+	u.split.Refresh()
+	u.body.Refresh()
 }
 
 // applyFilter is called by the filter bar: every view follows the filters.

@@ -163,8 +163,8 @@ func TestDetailPaneWalkAndHistory(t *testing.T) {
 	// Click the third library photo: detail only.
 	u.act(func() { u.library.grid.grid.Select(2) })
 	u.withUI(func() {
-		if !u.detail.content.Visible() || u.detail.entry.Photo.ID != 3 {
-			t.Fatalf("detail shows %d (visible %v), want photo 3", u.detail.entry.Photo.ID, u.detail.content.Visible())
+		if !u.detail.visible() || u.detail.entry.Photo.ID != 3 {
+			t.Fatalf("detail shows %d (visible %v), want photo 3", u.detail.entry.Photo.ID, u.detail.visible())
 		}
 		if !strings.Contains(fieldsText(u.detail), "Maker C-50Z") || !strings.Contains(fieldsText(u.detail), "1024 × 768") {
 			t.Fatalf("detail fields %q", fieldsText(u.detail))

@@ -1,0 +1,69 @@
+// Package embedded is Simili's default vector store: an exact, in-process
+// index that needs no server. Every search scans all vectors (a dot product
+// per record, split across GOMAXPROCS goroutines, filters checked in the
+// same pass), which for a personal library of up to a few hundred thousand
+// photos answers in milliseconds and never misses a result.
+//
+// # Memory
+//
+// Vectors live in one contiguous []float32 (slot i at [i*dim, (i+1)*dim)),
+// with parallel slices of IDs and 32-byte metadata whose strings (make,
+// model, lens, folder) are interned, plus an ID→slot map. Deletes move the
+// last slot into the hole. Memory is the raw float32 bytes plus roughly 100
+// bytes per record.
+//
+// # Files
+//
+// A store is a directory:
+//
+//	MODEL         JSON {"name":…, "dim":…, "format":1}: the embedding space
+//	              this directory is bound to; Open with another model fails
+//	              with *vector.MismatchError.
+//	LOCK          flock'ed (LockFileEx on Windows) while a process has the
+//	              store open; holds that process's pid for the error message.
+//	vectors.snap  the snapshot: every record as of the last compaction.
+//	vectors.wal   the write-ahead log of changes since the snapshot.
+//
+// All integers are little-endian; CRCs are CRC-32C (Castagnoli).
+//
+// Snapshot:
+//
+//	"SMLVSNP1" | version u32 | dim u32 | generation u64
+//	| name length u32 | model name
+//	| string count u32 | count × (length u32 | bytes)      interned strings, 0 = ""
+//	| record count u64
+//	| count × (id i64 | taken i64 (Unix s) | flags u8 (1 dated, 2 GPS)
+//	           | make u32 | model u32 | lens u32 | folder u32 (string indexes)
+//	           | dim × f32 (unit length))
+//	| CRC u32 of every byte before it
+//
+// Log:
+//
+//	header:  "SMLVWAL1" | version u32 | dim u32 | generation u64 | CRC u32 of the header
+//	entries: payload length u32 | payload CRC u32 | payload
+//	payload: op u8, then
+//	  1 upsert: n uvarint, n × (id i64 | flags u8 | taken i64
+//	            | make, model, lens, folder as (uvarint length | bytes)
+//	            | dim × f32)
+//	  2 delete: n uvarint, n × id i64
+//	  3 drop
+//
+// Each Upsert/Delete/Drop call is one entry, so a batch survives a crash
+// whole or not at all; Flush fsyncs the log.
+//
+// # Recovery and compaction
+//
+// Open loads the snapshot, then replays the log if its generation equals the
+// snapshot's. An entry that is incomplete or fails its CRC with nothing but
+// zero bytes after it is a write torn by a crash: it is dropped, the log is
+// truncated there and a warning is logged. A bad entry followed by valid
+// data, a bad snapshot CRC or an impossible length is reported as ErrCorrupt
+// naming the file, never a panic.
+//
+// Compaction (on Close, on Drop, and when the log outgrows both the snapshot
+// and 4 MiB) writes vectors.snap.tmp with the next generation, fsyncs it,
+// renames it over vectors.snap, fsyncs the directory, then truncates the log
+// and writes a header with the new generation. If a crash lands between the
+// rename and the truncation, Open sees a log generation older than the
+// snapshot's and discards the log, whose entries the snapshot already holds.
+package embedded
