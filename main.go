@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	_ "github.com/simili/simili/internal/localefix" // before Fyne reads the locale
 	"github.com/simili/simili/ui/cli"
 	"github.com/simili/simili/ui/desktop"
 )

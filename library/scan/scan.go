@@ -244,12 +244,15 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 	}
 	go func() { wg.Wait(); close(outcomes) }()
 
+	// Writes use a context that survives cancellation: work that finished
+	// before the cancel is committed, so nothing computed is thrown away.
+	wctx := context.WithoutCancel(ctx)
 	var writeErr error
 	for o := range outcomes {
 		if writeErr != nil {
 			continue
 		}
-		if err := s.commit(ctx, o); err != nil {
+		if err := s.commit(wctx, o); err != nil {
 			writeErr = err
 			stopWalk()
 		}
@@ -262,12 +265,11 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 		}
 		unchangedMu.Unlock()
 		if len(seen) > 0 && writeErr == nil {
-			writeErr = s.opt.Catalog.MarkSeen(ctx, seen, s.gen)
+			writeErr = s.opt.Catalog.MarkSeen(wctx, seen, s.gen)
 		}
 		s.maybeReport(false)
 	}
-	// Commit what finished even when cancelled, on a context that still works.
-	bg := context.WithoutCancel(ctx)
+	bg := wctx
 	if writeErr == nil && len(unchanged) > 0 {
 		writeErr = s.opt.Catalog.MarkSeen(bg, unchanged, s.gen)
 	}
