@@ -55,7 +55,18 @@ type Options struct {
 	// and once at the end.
 	Progress      func(Progress)
 	ProgressEvery time.Duration
-	Log           *slog.Logger
+	// OnProblem, when set, is told about every skipped or failed file as it
+	// happens (they are also logged).
+	OnProblem func(Problem)
+	Log       *slog.Logger
+}
+
+// Problem is a file the scan skipped or could not index.
+type Problem struct {
+	Path   string
+	Failed bool   // false: skipped
+	Reason string // e.g. "not-an-image", "decode", "too-large", "unreadable-folder"
+	Err    error  // nil for plain skips
 }
 
 // DefaultMaxFileBytes bounds the size of one image file.
@@ -187,6 +198,7 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 			visited: map[dirKey]bool{},
 			onSkip: func(path, reason string, err error) {
 				s.opt.Log.Warn("skipped", "path", path, "reason", reason, "err", err)
+				s.problem(Problem{Path: path, Reason: reason, Err: err})
 				if reason == "unreadable-folder" {
 					s.mu.Lock()
 					s.unreadable = append(s.unreadable, path)
@@ -320,6 +332,12 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 		return res, fmt.Errorf("scan finished, but: %w", walkErr)
 	}
 	return res, nil
+}
+
+func (s *scanner) problem(p Problem) {
+	if s.opt.OnProblem != nil {
+		s.opt.OnProblem(p)
+	}
 }
 
 func (s *scanner) send(ctx context.Context, jobs chan<- job, j job) error {
@@ -486,9 +504,12 @@ func (s *scanner) commit(ctx context.Context, o outcome) error {
 	switch {
 	case o.skip != "":
 		s.setProgress(func(p *Progress) { p.Skipped++; p.Current = o.c.path })
+		s.opt.Log.Debug("skipped", "path", o.c.path, "reason", o.skip)
+		s.problem(Problem{Path: o.c.path, Reason: o.skip})
 		return nil
 	case o.fail != "":
 		s.opt.Log.Warn("failed", "path", o.c.path, "reason", o.fail, "err", o.err)
+		s.problem(Problem{Path: o.c.path, Failed: true, Reason: o.fail, Err: o.err})
 		s.setProgress(func(p *Progress) { p.Failed++; p.Current = o.c.path })
 		return cat.PutFailure(ctx, catalog.Failure{Path: o.c.path, Size: o.c.size, ModTime: o.c.modTime, Reason: o.fail, Message: o.err.Error()})
 	}

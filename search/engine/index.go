@@ -9,7 +9,8 @@ import (
 
 // IndexOptions tunes one indexing run.
 type IndexOptions struct {
-	Progress func(scan.Progress)
+	Progress  func(scan.Progress)
+	OnProblem func(scan.Problem)
 }
 
 // Index scans roots: catalog, thumbnails, embeddings and the vector store.
@@ -24,13 +25,14 @@ func (e *Engine) Index(ctx context.Context, roots []string, opt IndexOptions) (s
 		return scan.Result{}, err
 	}
 	return scan.Run(ctx, roots, scan.Options{
-		Catalog:  e.cat,
-		Thumbs:   e.thumbs,
-		Embedder: emb,
-		Sync:     e.syncer(),
-		Workers:  e.cfg.Workers,
-		Progress: opt.Progress,
-		Log:      e.log,
+		Catalog:   e.cat,
+		Thumbs:    e.thumbs,
+		Embedder:  emb,
+		Sync:      e.syncer(),
+		Workers:   e.cfg.Workers,
+		Progress:  opt.Progress,
+		OnProblem: opt.OnProblem,
+		Log:       e.log,
 	})
 }
 

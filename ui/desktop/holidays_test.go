@@ -63,8 +63,10 @@ func TestMain(m *testing.M) {
 	if holidays.eng != nil {
 		holidays.eng.Close()
 	}
-	if holidays.root != "" {
-		os.RemoveAll(holidays.root)
+	for _, dir := range []string{holidays.root, catalog100k.dir} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }

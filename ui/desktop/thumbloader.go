@@ -46,6 +46,7 @@ func newThumbLoader(ctx context.Context, workers, capacity int, load func(string
 		<-ctx.Done()
 		l.mu.Lock()
 		l.closed = true
+		l.queue, l.waiters = nil, map[string][]func(image.Image){}
 		l.mu.Unlock()
 		l.cond.Broadcast()
 	}()
