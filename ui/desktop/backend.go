@@ -27,9 +27,9 @@ type Backend interface {
 	VisualGroups(ctx context.Context, f vector.Filter) (engine.Grouping, error)
 	SimilarityOrder(ctx context.Context, f vector.Filter) ([]catalog.Photo, error)
 
-	Index(ctx context.Context, roots []string, progress func(scan.Progress)) (scan.Result, error)
+	Index(ctx context.Context, roots []string, progress func(scan.Progress), problem func(scan.Problem)) (scan.Result, error)
 	Roots(ctx context.Context) ([]string, error)
-	RemoveRoot(ctx context.Context, path string) error
+	RemoveFolder(ctx context.Context, path string) (int, error)
 	Stats(ctx context.Context) (engine.Stats, error)
 
 	Config() engine.Config
@@ -68,22 +68,21 @@ func (b engineBackend) PhotoByPath(ctx context.Context, path string) (catalog.Ph
 
 func (b engineBackend) Thumb(hash string) (image.Image, error) { return b.Thumbs().Load(hash) }
 
-func (b engineBackend) Index(ctx context.Context, roots []string, progress func(scan.Progress)) (scan.Result, error) {
-	return b.Engine.Index(ctx, roots, engine.IndexOptions{Progress: progress})
+func (b engineBackend) Index(ctx context.Context, roots []string, progress func(scan.Progress), problem func(scan.Problem)) (scan.Result, error) {
+	return b.Engine.Index(ctx, roots, engine.IndexOptions{Progress: progress, OnProblem: problem})
 }
 
 func (b engineBackend) Roots(ctx context.Context) ([]string, error) { return b.Catalog().Roots(ctx) }
 
-func (b engineBackend) RemoveRoot(ctx context.Context, path string) error {
-	return b.Catalog().RemoveRoot(ctx, path)
-}
-
 func (b engineBackend) SaveConfig(cfg engine.Config) error { return engine.Save(cfg) }
 
-// TestStore opens a throw-away engine on the same library with another
-// store and asks whether that store answers.
+// TestStore asks whether a store answers: the active one directly, another
+// one through a throw-away engine on the same library.
 func (b engineBackend) TestStore(ctx context.Context, store string) error {
 	cfg := b.Engine.Config()
+	if store == cfg.Store || (store == "embedded" && cfg.Store == "") {
+		return b.StoreStatus(ctx)
+	}
 	cfg.Store = store
 	e, err := engine.Open(ctx, cfg, nil)
 	if err != nil {

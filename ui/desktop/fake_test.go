@@ -180,12 +180,20 @@ func (b *fakeBackend) SimilarityOrder(_ context.Context, f vector.Filter) ([]cat
 	return b.filtered(f), nil
 }
 
-func (b *fakeBackend) Index(ctx context.Context, roots []string, progress func(scan.Progress)) (scan.Result, error) {
-	return scan.Result{}, errors.New("fake backend does not scan")
+// Index reports some progress and a failed file, then runs until cancelled.
+func (b *fakeBackend) Index(ctx context.Context, roots []string, progress func(scan.Progress), problem func(scan.Problem)) (scan.Result, error) {
+	if len(roots) == 0 {
+		return scan.Result{}, errors.New("no folder")
+	}
+	pr := scan.Progress{Found: 100, Processed: 40, Unchanged: 5, Skipped: 2, Failed: 1, Rate: 12.5, ETA: 4 * time.Second}
+	progress(pr)
+	problem(scan.Problem{Path: roots[0] + "/broken.jpg", Failed: true, Reason: "decode", Err: errors.New("unexpected EOF")})
+	<-ctx.Done()
+	return scan.Result{Progress: pr, Cancelled: true}, nil
 }
 
-func (b *fakeBackend) Roots(context.Context) ([]string, error)  { return []string{"/photos"}, nil }
-func (b *fakeBackend) RemoveRoot(context.Context, string) error { return nil }
+func (b *fakeBackend) Roots(context.Context) ([]string, error)           { return []string{"/photos"}, nil }
+func (b *fakeBackend) RemoveFolder(context.Context, string) (int, error) { return 0, nil }
 func (b *fakeBackend) Config() engine.Config {
 	return engine.Config{Model: "squeezenet", Store: "embedded"}
 }

@@ -107,9 +107,8 @@ func (b *filterBar) clear() {
 	b.apply()
 }
 
-// setCamera etc. are used by tests and by "Show in folder"-like shortcuts.
+// setCamera picks a camera as if chosen in the select.
 func (b *filterBar) setCamera(v string) { b.camera.set(v); b.apply() }
-func (b *filterBar) setFolder(v string) { b.folder.set(v); b.apply() }
 
 func (b *filterBar) refreshChips() {
 	f, _ := b.Filter()

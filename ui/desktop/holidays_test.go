@@ -176,3 +176,52 @@ func TestRealVisualGroups(t *testing.T) {
 		t.Logf("groups view: %s", u.groups.info.Text)
 	})
 }
+
+// Removing a library folder takes its photos out of the library (and the
+// store), leaves the files alone, and keeps photos another folder covers.
+func TestRealRemoveFolder(t *testing.T) {
+	if _, err := embed.FindRuntime(); err != nil {
+		testenv.Skipf(t, "ONNX Runtime not installed (run `make onnxruntime`): %v", err)
+	}
+	src := testenv.Holidays(t)
+	root := t.TempDir()
+	a, b := filepath.Join(root, "photos", "a"), filepath.Join(root, "photos", "b")
+	for i, name := range []string{"100001.jpg", "100002.jpg", "100101.jpg"} {
+		data, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := a
+		if i == 2 {
+			dir = b
+		}
+		os.MkdirAll(dir, 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := engine.Config{DataDir: filepath.Join(root, "data"), CacheDir: filepath.Join(root, "cache"),
+		Model: "squeezenet", ModelFile: testenv.SqueezeNet(t), Store: "embedded", Workers: 1, ThumbSize: 64}
+	ctx := context.Background()
+	eng, err := engine.Open(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if _, err := eng.Index(ctx, []string{a, b}, engine.IndexOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := NewBackend(eng).RemoveFolder(ctx, a)
+	if err != nil || n != 2 {
+		t.Fatalf("removed %d photos, %v; want 2", n, err)
+	}
+	left, _ := eng.Catalog().Count(ctx, vector.Filter{})
+	stored, _ := eng.Store().Count(ctx)
+	roots, _ := eng.Catalog().Roots(ctx)
+	if left != 1 || stored != 1 || len(roots) != 1 || roots[0] != b {
+		t.Fatalf("after removing %s: %d photos, %d vectors, roots %v", a, left, stored, roots)
+	}
+	if _, err := os.Stat(filepath.Join(a, "100001.jpg")); err != nil {
+		t.Fatal("the file itself was touched")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +28,7 @@ type scanPanel struct {
 	infinite *widget.ProgressBarInfinite
 	label    *widget.Label
 	stop     *widget.Button
+	details  *widget.Button
 	content  *fyne.Container
 
 	// Owned by the UI goroutine.
@@ -35,6 +37,7 @@ type scanPanel struct {
 	queued   []string // folders to scan once the running scan ends
 	lastDraw time.Time
 	lastGrid time.Time
+	problems []scan.Problem // of the current scan, capped at maxProblems
 
 	mu     sync.Mutex // guards done for tests
 	done   chan struct{}
@@ -51,8 +54,10 @@ func newScanPanel(u *ui) *scanPanel {
 	p := &scanPanel{u: u, bar: widget.NewProgressBar(), infinite: widget.NewProgressBarInfinite(), label: widget.NewLabel("")}
 	p.label.Truncation = fyne.TextTruncateEllipsis
 	p.stop = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), p.cancel)
+	p.details = widget.NewButtonWithIcon("Problems", theme.WarningIcon(), p.showProblems)
+	p.details.Hide()
 	p.infinite.Hide()
-	p.content = container.NewBorder(nil, nil, nil, p.stop, container.NewVBox(container.NewStack(p.bar, p.infinite), p.label))
+	p.content = container.NewBorder(nil, nil, nil, container.NewHBox(p.details, p.stop), container.NewVBox(container.NewStack(p.bar, p.infinite), p.label))
 	p.content.Hide()
 	return p
 }
@@ -113,6 +118,8 @@ func (p *scanPanel) start(roots []string) {
 	p.mu.Unlock()
 	p.content.Show()
 	p.stop.Enable()
+	p.problems = nil
+	p.details.Hide()
 	p.bar.Hide()
 	p.infinite.Show()
 	p.infinite.Start()
@@ -120,7 +127,7 @@ func (p *scanPanel) start(roots []string) {
 	be := p.u.be
 	p.u.goBackground(func(context.Context) {
 		defer close(done)
-		res, err := be.Index(ctx, roots, func(pr scan.Progress) { p.progress(pr) })
+		res, err := be.Index(ctx, roots, p.progress, p.problem)
 		p.mu.Lock()
 		p.result, p.err = res, err
 		p.mu.Unlock()
@@ -143,6 +150,46 @@ func (p *scanPanel) progress(pr scan.Progress) {
 			p.u.library.reload(true)
 		}
 	})
+}
+
+const maxProblems = 500
+
+// problem is called on the scanner's goroutines for each skipped or failed
+// file. An unreadable folder (unplugged disk, permissions) gets a dialog at
+// once; the rest are listed behind the Problems button.
+func (p *scanPanel) problem(pr scan.Problem) {
+	if !pr.Failed && pr.Reason != "unreadable-folder" {
+		return // plain skips (not an image, ...) are expected
+	}
+	p.u.do(func() {
+		if len(p.problems) < maxProblems {
+			p.problems = append(p.problems, pr)
+		}
+		p.details.Show()
+		if pr.Reason == "unreadable-folder" {
+			msg := pr.Path + " cannot be read"
+			if pr.Err != nil {
+				msg += ": " + pr.Err.Error()
+			}
+			showMessage(p.u.win, "Folder unreadable", msg+"\n\nCheck that the disk is connected and that you may read the folder. Its photos stay in the library; they are checked again on the next scan.")
+		}
+	})
+}
+
+func (p *scanPanel) showProblems() {
+	var lines []string
+	for _, pr := range p.problems {
+		line := pr.Reason + "  " + pr.Path
+		if pr.Err != nil {
+			line += "\n    " + pr.Err.Error()
+		}
+		lines = append(lines, line)
+	}
+	text := widget.NewLabel(strings.Join(lines, "\n"))
+	text.Wrapping = fyne.TextWrapBreak
+	d := dialog.NewCustom(fmt.Sprintf("%d files could not be indexed", len(p.problems)), "Close", container.NewVScroll(text), p.u.win)
+	d.Resize(fyne.NewSize(760, 420))
+	d.Show()
 }
 
 func (p *scanPanel) draw(pr scan.Progress) {
@@ -179,7 +226,7 @@ func (p *scanPanel) finished(res scan.Result, err error) {
 	p.infinite.Stop()
 	p.stop.Disable()
 	switch {
-	case errors.Is(err, context.Canceled):
+	case res.Cancelled || errors.Is(err, context.Canceled):
 		p.label.SetText(fmt.Sprintf("Scan cancelled after %d photos; it resumes where it stopped next time.", res.Handled()))
 	case err != nil:
 		p.content.Hide()
@@ -190,6 +237,9 @@ func (p *scanPanel) finished(res scan.Result, err error) {
 		text := fmt.Sprintf("Scan done: %d new, %d unchanged, %d failed in %s", res.Processed, res.Unchanged, res.Failed, res.Elapsed.Round(100*time.Millisecond))
 		if res.Pending > 0 {
 			text += fmt.Sprintf(" · %d photos wait for the vector store", res.Pending)
+		}
+		if res.StoreOffline != nil {
+			p.u.status.setError("Vector store offline: " + res.StoreOffline.Error() + " (the photos are kept and pushed later)")
 		}
 		p.label.SetText(text)
 	}
@@ -203,7 +253,7 @@ func (p *scanPanel) finished(res scan.Result, err error) {
 		p.start(next)
 		return
 	}
-	if err == nil {
+	if err == nil && len(p.problems) == 0 {
 		// Leave the summary up a moment, then give the room back.
 		p.u.goBackground(func(ctx context.Context) {
 			select {
@@ -266,7 +316,7 @@ func (p *scanPanel) showFolders(roots []string) {
 	for _, r := range roots {
 		root := r
 		remove := widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() {
-			dialog.ShowConfirm("Remove folder", "Stop following "+root+"?\nThe photos themselves are not touched.", func(ok bool) {
+			dialog.ShowConfirm("Remove folder", "Remove "+root+" from the library?\nIts photos leave Simili; the files themselves are not touched.", func(ok bool) {
 				if ok {
 					p.removeRoot(root)
 					d.Hide()
@@ -288,12 +338,15 @@ func (p *scanPanel) showFolders(roots []string) {
 func (p *scanPanel) removeRoot(root string) {
 	be := p.u.be
 	p.u.goBackground(func(ctx context.Context) {
-		err := be.RemoveRoot(ctx, root)
+		n, err := be.RemoveFolder(ctx, root)
 		p.u.do(func() {
 			if err != nil {
 				p.u.showError("Cannot remove the folder", err)
-				return
 			}
+			p.u.log.Info("library folder removed", "folder", root, "photos", n)
+			p.u.library.reload(false)
+			p.u.filters.loadFacets()
+			p.u.groups.invalidate()
 			p.u.status.refresh()
 		})
 	})

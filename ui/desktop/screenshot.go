@@ -182,7 +182,8 @@ func savePNG(path string, img image.Image) error {
 	if err != nil {
 		return fmt.Errorf("screenshot: %w", err)
 	}
-	if err := png.Encode(f, img); err != nil {
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(f, img); err != nil {
 		f.Close()
 		return fmt.Errorf("screenshot %s: %w", path, err)
 	}

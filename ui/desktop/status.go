@@ -52,4 +52,3 @@ func (s *statusBar) refresh() {
 }
 
 func (s *statusBar) setError(text string) { s.problem.SetText(text) }
-func (s *statusBar) clearError()          { s.problem.SetText("") }

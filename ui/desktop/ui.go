@@ -9,14 +9,15 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	fdesktop "fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/simili/simili/search/vector"
 )
 
-// ui is the main window's state. Widgets and the fields below the mutex
-// comment are touched only on the UI goroutine; background work goes
-// through goBackground and hands results back with do.
+// ui is the main window's state. Widgets and view state are touched only
+// on the UI goroutine; background work goes through goBackground and hands
+// its results back with do.
 type ui struct {
 	app fyne.App
 	win fyne.Window
@@ -31,27 +32,26 @@ type ui struct {
 	thumbs *thumbLoader
 	prefs  prefs
 
-	filter   vector.Filter
-	filters  *filterBar
-	library  *libraryView
-	results  *resultsView
-	detail   *detailPane
-	groups   *groupsView
-	scanner  *scanPanel
-	status   *statusBar
-	tabs     *container.AppTabs
-	split    *container.Split // tabs | detail pane, while the pane is open
-	body     *fyne.Container  // holds the tabs alone, or the split
-	content  fyne.CanvasObject
-	nav      *history[navEntry]
-	firstRun time.Time
+	filter  vector.Filter
+	filters *filterBar
+	library *libraryView
+	results *resultsView
+	detail  *detailPane
+	groups  *groupsView
+	scanner *scanPanel
+	status  *statusBar
+	tabs    *container.AppTabs
+	split   *container.Split // tabs | detail pane, while the pane is open
+	body    *fyne.Container  // holds the tabs alone, or the split
+	content fyne.CanvasObject
+	nav     *history[navEntry]
 }
 
 // newUI builds the window's content. It does no I/O on the calling
 // goroutine: counts, rows and thumbnails arrive asynchronously.
 func newUI(a fyne.App, w fyne.Window, be Backend, log *slog.Logger) *ui {
 	ctx, cancel := context.WithCancel(context.Background())
-	u := &ui{app: a, win: w, be: be, log: log, ctx: ctx, cancel: cancel, nav: newHistory[navEntry](), firstRun: time.Now()}
+	u := &ui{app: a, win: w, be: be, log: log, ctx: ctx, cancel: cancel, nav: newHistory[navEntry]()}
 	u.prefs = loadPrefs(a.Preferences())
 	u.thumbs = newThumbLoader(ctx, 3, 600, be.Thumb, u.do)
 
@@ -81,6 +81,9 @@ func newUI(a fyne.App, w fyne.Window, be Backend, log *slog.Logger) *ui {
 	u.content = container.NewBorder(top, u.status.content, nil, nil, u.body)
 	w.SetContent(u.content)
 	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { u.handleDrop(uris) })
+	// Alt+Left / Alt+Right walk the history, as in a browser.
+	w.Canvas().AddShortcut(&fdesktop.CustomShortcut{KeyName: fyne.KeyLeft, Modifier: fyne.KeyModifierAlt}, func(fyne.Shortcut) { u.back() })
+	w.Canvas().AddShortcut(&fdesktop.CustomShortcut{KeyName: fyne.KeyRight, Modifier: fyne.KeyModifierAlt}, func(fyne.Shortcut) { u.forward() })
 	return u
 }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
@@ -259,4 +260,80 @@ func fieldsText(d *detailPane) string {
 		s = append(s, o.(*widget.Label).Text)
 	}
 	return strings.Join(s, " ")
+}
+
+func TestScanProgressAndCancel(t *testing.T) {
+	be := newFakeBackend(20)
+	u := newTestUI(t, be)
+	u.withUI(func() { u.scanner.start([]string{"/photos/new"}) })
+	// The scan runs until cancelled, so wait for its report, not for idleness.
+	eventually(t, func() (ok bool) {
+		u.withUI(func() { ok = len(u.scanner.problems) == 1 && strings.Contains(u.scanner.label.Text, "100 found") })
+		return ok
+	})
+	u.withUI(func() {
+		text := u.scanner.label.Text
+		for _, want := range []string{"100 found", "40 done", "1 failed", "12.5 photos/s", "ETA 4s"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("progress %q lacks %q", text, want)
+			}
+		}
+		if !u.scanner.content.Visible() || u.scanner.stop.Disabled() || !u.scanner.details.Visible() {
+			t.Fatal("scan panel, Cancel or Problems not shown")
+		}
+		if len(u.scanner.problems) != 1 || u.scanner.problems[0].Reason != "decode" {
+			t.Fatalf("problems %+v", u.scanner.problems)
+		}
+		test.Tap(u.scanner.stop)
+	})
+	if _, err := u.scanner.wait(); err != nil {
+		t.Fatal(err)
+	}
+	u.settle()
+	u.withUI(func() {
+		if !strings.Contains(u.scanner.label.Text, "cancelled") || u.scanner.running {
+			t.Fatalf("after cancel: %q", u.scanner.label.Text)
+		}
+	})
+}
+
+func eventually(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestSettingsDialog(t *testing.T) {
+	be := newFakeBackend(10)
+	u := newTestUI(t, be)
+	u.act(u.showSettings)
+	u.withUI(func() {
+		top := u.win.Canvas().Overlays().Top()
+		if top == nil {
+			t.Fatal("no settings dialog")
+		}
+		var test_ *widget.Button
+		labels := ""
+		for _, o := range test.LaidOutObjects(top) {
+			switch w := o.(type) {
+			case *widget.Button:
+				if w.Text == "Test connection" {
+					test_ = w
+				}
+			case *widget.Label:
+				labels += w.Text + "\n"
+			}
+		}
+		if !strings.Contains(labels, "Installed") {
+			t.Errorf("model status missing: %q", labels)
+		}
+		if test_ == nil {
+			t.Fatal("no Test connection button")
+		}
+	})
 }
