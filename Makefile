@@ -17,7 +17,7 @@ export SIMILI_ONNXRUNTIME ?= $(ORT_LIB)
 export SIMILI_SHARED := $(SHARED)
 export CGO_ENABLED := 1
 
-.PHONY: all build run test test-go lint deps onnxruntime models clean
+.PHONY: all build run test test-go test-gui lint deps onnxruntime models clean
 
 all: build
 
@@ -44,11 +44,15 @@ models: build onnxruntime
 run: build onnxruntime models
 	$(BIN)
 
-## test: every test (needs ../shared for the real-data tests).
-test: build onnxruntime models lint test-go
+## test: every test (needs ../shared for the real-data tests), then the
+## real window under Xvfb (screenshots of each view, fails on a blank one).
+test: build onnxruntime models lint test-go test-gui
 
 test-go:
 	$(GO) test -count=1 ./...
+
+test-gui: build onnxruntime
+	SIMILI_BIN=$(BIN) scripts/gui-screenshot.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
