@@ -37,6 +37,9 @@ import (
 // Embedder turns an upright image into an L2-normalised vector.
 type Embedder interface {
 	Model() vector.Model
+	// InputSize is the side of the model's square input, so images need
+	// not be decoded at more than that.
+	InputSize() int
 	Embed(img image.Image) ([]float32, error)
 }
 
@@ -441,7 +444,7 @@ func (s *scanner) process(j job) outcome {
 		return o
 	}
 
-	img, err := Upright(data, m, s.opt.MaxPixels)
+	img, err := Upright(data, m, s.opt.MaxPixels, s.minSide())
 	if err != nil {
 		o.fail, o.err = failReason(err), err
 		return o
@@ -463,6 +466,16 @@ func (s *scanner) process(j job) outcome {
 	}
 	o.photo = p
 	return o
+}
+
+// minSide is how small a photo may be decoded: what the model needs when
+// there is one (the thumbnail is made from the same reduced image), else
+// the thumbnail size.
+func (s *scanner) minSide() int {
+	if s.opt.Embedder != nil {
+		return PrepSide(s.opt.Embedder.InputSize())
+	}
+	return s.opt.Thumbs.Size()
 }
 
 func orientationSwaps(o int) bool { return o >= 5 && o <= 8 }

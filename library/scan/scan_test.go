@@ -30,6 +30,8 @@ type colorEmbedder struct{ calls atomic.Int64 }
 
 func (e *colorEmbedder) Model() vector.Model { return vector.Model{Name: "quadrants", Dim: 12} }
 
+func (e *colorEmbedder) InputSize() int { return 32 }
+
 func (e *colorEmbedder) Embed(img image.Image) ([]float32, error) {
 	e.calls.Add(1)
 	b := img.Bounds()

@@ -161,3 +161,7 @@ func (c *Cache) Remove(hash string) error {
 	}
 	return nil
 }
+
+// Size is the longest side of the thumbnails this cache writes, so the
+// scanner knows how small it may decode a photo.
+func (c *Cache) Size() int { return c.size }

@@ -103,6 +103,8 @@ func (e *Engine) VectorModel() vector.Model {
 // embedder adapts embed.Embedder to the scanner's interface.
 type embedder struct{ *embed.Embedder }
 
+func (m *embedder) InputSize() int { return m.Embedder.Spec().Size }
+
 func (m *embedder) Model() vector.Model {
 	s := m.Embedder.Spec()
 	return vector.Model{Name: s.Name, Dim: s.Dim}

@@ -43,7 +43,7 @@ func (e *Engine) QueryVector(ctx context.Context, path string) ([]float32, error
 	} else if !errors.Is(err, catalog.ErrNotFound) {
 		return nil, err
 	}
-	img, _, err := scan.LoadUpright(abs, 0, 0)
+	img, _, err := scan.LoadUpright(abs, 0, 0, scan.PrepSide(e.Spec().Size))
 	if err != nil {
 		return nil, err
 	}

@@ -121,7 +121,7 @@ func (e *Engine) Preview(ctx context.Context, path string, maxSide int) (image.I
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	img, _, err := scan.LoadUpright(path, 0, 0)
+	img, _, err := scan.LoadUpright(path, 0, 0, 0)
 	if err != nil {
 		return nil, fmt.Errorf("preview: %w", err)
 	}

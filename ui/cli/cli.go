@@ -39,6 +39,7 @@ func commands() []command {
 		{"sync", "push pending vectors to the store (--rebuild: re-create it from the catalog)", runSync},
 		{"model", "list models, or fetch one: simili model fetch resnet50", runModel},
 		{"photos", "list catalogued photos with filters", runPhotos},
+		{"bench", "measure preparation, indexing and search speed (--json)", runBench},
 	}
 }
 

@@ -1,0 +1,126 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/simili/simili/search/embed"
+	"github.com/simili/simili/search/engine"
+	"github.com/simili/simili/search/vector"
+	"github.com/simili/simili/search/vector/embedded"
+)
+
+// Report is what `simili bench --json` prints: every figure measured here.
+// A nil figure could not be measured; Skipped says why.
+type Report struct {
+	PrepMsPerPhoto12MP         *float64       `json:"prep_ms_per_photo_12mp"`
+	IndexPhotosPerSecResNet50  *float64       `json:"index_photos_per_s_resnet50"`
+	IndexPhotosPerSecSqueeze   *float64       `json:"index_photos_per_s_squeezenet"`
+	IndexCPUSecPerPhotoResNet  *float64       `json:"index_cpu_s_per_photo_resnet50"`
+	IndexCPUSecPerPhotoSqueeze *float64       `json:"index_cpu_s_per_photo_squeezenet"`
+	Search                     []SearchResult `json:"search"`
+	Milvus                     []SearchResult `json:"milvus_search,omitempty"`
+	Skipped                    []string       `json:"skipped,omitempty"`
+	CPUs                       int            `json:"cpus"`
+	IndexPhotos                int            `json:"index_photos"`
+}
+
+// Options chooses what to measure.
+type Options struct {
+	Config     engine.Config // cache folder, model files, threads, workers
+	WorkDir    string        // scratch space for stores and libraries
+	Photos     int           // generated 12-MP photos for the index runs (≥ 200 for the report)
+	Sizes      []int         // store sizes, e.g. 10_000, 100_000, 1_000_000
+	Dims       []int         // 512, 2048
+	MaxBytes   int64         // skip store sizes whose raw vectors exceed this
+	Queries    int
+	MilvusAddr string // when set, the Milvus store is measured at 100k × 512
+	Log        func(format string, args ...any)
+}
+
+// Run measures everything Options asks for.
+func Run(ctx context.Context, o Options) (Report, error) {
+	r := Report{CPUs: runtime.NumCPU()}
+	logf := o.Log
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	skip := func(format string, args ...any) {
+		s := fmt.Sprintf(format, args...)
+		r.Skipped = append(r.Skipped, s)
+		logf("skipped: %s", s)
+	}
+
+	spec, _ := embed.Builtin("squeezenet")
+	logf("prep: 12-MP JPEG → thumbnail + tensor, one core")
+	if p, err := Prep(spec, o.Config.ThumbSize, 15); err != nil {
+		return r, err
+	} else {
+		r.PrepMsPerPhoto12MP = &p.MedianMs
+	}
+
+	photos := filepath.Join(o.Config.CacheDir, "bench", fmt.Sprintf("photos-12mp-%d", o.Photos))
+	logf("generating %d 12-MP photos in %s (reused next time)", o.Photos, photos)
+	if err := EnsurePhotos(ctx, photos, o.Photos); err != nil {
+		return r, err
+	}
+	r.IndexPhotos = o.Photos
+	for _, model := range []string{"squeezenet", "resnet50-random"} {
+		cfg := o.Config
+		cfg.Model, cfg.ModelFile = model, ""
+		cfg.Store = "embedded"
+		cfg.DataDir = filepath.Join(o.WorkDir, "index-"+model)
+		os.RemoveAll(cfg.DataDir)
+		cfg.CacheDir = filepath.Join(o.WorkDir, "cache-"+model)
+		os.RemoveAll(cfg.CacheDir)
+		s, _ := embed.Builtin(model)
+		modelFile := filepath.Join(o.Config.ModelDir(), s.File)
+		if _, err := os.Stat(modelFile); err != nil {
+			skip("index %s: model file %s missing (squeezenet: make models; resnet50-random: scripts/make-resnet50-random.sh)", model, modelFile)
+			continue
+		}
+		cfg.ModelFile = modelFile
+		logf("index: %d photos with %s", o.Photos, model)
+		res, err := Index(ctx, cfg, photos)
+		if err != nil {
+			return r, fmt.Errorf("index with %s: %w", model, err)
+		}
+		logf("index %s: %.1f photos/s, %.3f CPU s/photo", model, res.PhotosPerSec, res.CPUSecPerPhoto)
+		if model == "squeezenet" {
+			r.IndexPhotosPerSecSqueeze, r.IndexCPUSecPerPhotoSqueeze = &res.PhotosPerSec, &res.CPUSecPerPhoto
+		} else {
+			r.IndexPhotosPerSecResNet50, r.IndexCPUSecPerPhotoResNet = &res.PhotosPerSec, &res.CPUSecPerPhoto
+		}
+		os.RemoveAll(cfg.DataDir)
+		os.RemoveAll(cfg.CacheDir)
+	}
+
+	for _, dim := range o.Dims {
+		for _, n := range o.Sizes {
+			if int64(n)*int64(dim)*4 > o.MaxBytes {
+				skip("search %d × %d: %d MB of raw vectors exceeds the memory budget (--max-mb)", n, dim, int64(n)*int64(dim)*4>>20)
+				continue
+			}
+			dir := filepath.Join(o.WorkDir, fmt.Sprintf("store-%d-%d", n, dim))
+			os.RemoveAll(dir)
+			logf("search: embedded store, %d × %d", n, dim)
+			rows, err := Search(ctx, "embedded", func(_ context.Context, m vector.Model) (vector.Store, error) {
+				return embedded.Open(dir, m)
+			}, n, dim, o.Queries, int64(n+dim))
+			os.RemoveAll(dir)
+			if err != nil {
+				return r, err
+			}
+			r.Search = append(r.Search, rows...)
+		}
+	}
+	if o.MilvusAddr == "" {
+		skip("milvus search: SIMILI_MILVUS_ADDR not set")
+	} else if err := milvusSearch(ctx, o, &r, logf); err != nil {
+		skip("milvus search: %v", err)
+	}
+	return r, ctx.Err()
+}

@@ -1,0 +1,201 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/simili/simili/search/vector"
+)
+
+// SearchResult holds the search figures of one store at one size.
+type SearchResult struct {
+	Store      string  `json:"store"`
+	N          int     `json:"n"`
+	Dim        int     `json:"dim"`
+	Filter     string  `json:"filter"` // "none" or "10%"
+	P50Ms      float64 `json:"search_p50_ms"`
+	P99Ms      float64 `json:"search_p99_ms"`
+	RecallAt10 float64 `json:"recall_at_10"`
+	StoreRSSMB float64 `json:"store_rss_mb"`  // resident memory the opened store adds
+	RawMB      float64 `json:"raw_vector_mb"` // n × dim × 4 bytes
+	OpenMs     float64 `json:"open_ms"`       // loading the store from disk
+}
+
+// Opener opens the store under test; called twice (fill, then reopen).
+type Opener func(ctx context.Context, m vector.Model) (vector.Store, error)
+
+// filterCamera marks the 10% of records the filtered searches keep.
+const filterCamera = "bench-10pct"
+
+// Search fills a store with n clustered vectors, reopens it (timing the
+// load and the memory it takes), then runs queries unfiltered and with a
+// filter keeping 10% of the records, measuring latency and recall@10
+// against exact brute force computed here, not by the store.
+func Search(ctx context.Context, name string, open Opener, n, dim, queries int, seed int64) ([]SearchResult, error) {
+	model := vector.Model{Name: fmt.Sprintf("bench%d", dim), Dim: dim}
+	data := ClusteredVectors(n, dim, seed)
+	qs := ClusteredVectors(n+queries, dim, seed)[n*dim:] // same centres, fresh points
+	inFilter := func(i int) bool { return i%10 == 3 }
+
+	store, err := open(ctx, model)
+	if err != nil {
+		return nil, err
+	}
+	const batch = 2000
+	for lo := 0; lo < n; lo += batch {
+		hi := min(n, lo+batch)
+		recs := make([]vector.Record, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			m := vector.Meta{Model: "bench-other"}
+			if inFilter(i) {
+				m.Model = filterCamera
+			}
+			recs = append(recs, vector.Record{ID: int64(i + 1), Vector: data[i*dim : (i+1)*dim], Meta: m})
+		}
+		if err := store.Upsert(ctx, recs); err != nil {
+			store.Close()
+			return nil, fmt.Errorf("fill %s: %w", name, err)
+		}
+	}
+	if err := store.Flush(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if err := store.Close(); err != nil {
+		return nil, err
+	}
+
+	truthAll := exactTop10(data, qs, dim, queries, nil)
+	truthFiltered := exactTop10(data, qs, dim, queries, inFilter)
+	data = nil // let the generated vectors go before measuring the store
+	runtime.GC()
+	debug.FreeOSMemory()
+	before := rssBytes()
+	start := time.Now()
+	store, err = open(ctx, model)
+	if err != nil {
+		return nil, fmt.Errorf("reopen %s: %w", name, err)
+	}
+	defer store.Close()
+	openMs := float64(time.Since(start).Microseconds()) / 1000
+	if c, err := store.Count(ctx); err != nil || c != n {
+		return nil, fmt.Errorf("%s holds %d vectors after reopen, want %d (%v)", name, c, n, err)
+	}
+	runtime.GC()
+	rss := float64(rssBytes()-before) / (1 << 20)
+
+	var out []SearchResult
+	for _, f := range []struct {
+		label  string
+		filter vector.Filter
+		truth  [][]int64
+	}{
+		{"none", vector.Filter{}, truthAll},
+		{"10%", vector.Filter{Camera: filterCamera}, truthFiltered},
+	} {
+		lat := make([]float64, 0, queries)
+		var recall float64
+		for q := 0; q < queries; q++ {
+			t0 := time.Now()
+			hits, err := store.Search(ctx, qs[q*dim:(q+1)*dim], 10, f.filter, vector.SearchOptions{})
+			lat = append(lat, float64(time.Since(t0).Microseconds())/1000)
+			if err != nil {
+				return nil, fmt.Errorf("search %s: %w", name, err)
+			}
+			recall += overlap(hits, f.truth[q])
+		}
+		sort.Float64s(lat)
+		out = append(out, SearchResult{
+			Store: name, N: n, Dim: dim, Filter: f.label,
+			P50Ms: lat[len(lat)/2], P99Ms: lat[min(len(lat)-1, len(lat)*99/100)],
+			RecallAt10: recall / float64(queries),
+			StoreRSSMB: rss, RawMB: float64(n*dim*4) / (1 << 20), OpenMs: openMs,
+		})
+	}
+	return out, nil
+}
+
+func overlap(hits []vector.Hit, truth []int64) float64 {
+	if len(truth) == 0 {
+		return 1
+	}
+	want := make(map[int64]bool, len(truth))
+	for _, id := range truth {
+		want[id] = true
+	}
+	got := 0
+	for _, h := range hits {
+		if want[h.ID] {
+			got++
+		}
+	}
+	return float64(got) / float64(len(truth))
+}
+
+// exactTop10 brute-forces the true top 10 ids (1-based) per query.
+func exactTop10(data, qs []float32, dim, queries int, keep func(int) bool) [][]int64 {
+	n := len(data) / dim
+	out := make([][]int64, queries)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for q := range next {
+				type hit struct {
+					id int64
+					s  float32
+				}
+				var top []hit
+				qv := qs[q*dim : (q+1)*dim]
+				for i := 0; i < n; i++ {
+					if keep != nil && !keep(i) {
+						continue
+					}
+					s := dot(qv, data[i*dim:(i+1)*dim])
+					if len(top) < 10 || s > top[len(top)-1].s {
+						top = append(top, hit{int64(i + 1), s})
+						sort.Slice(top, func(a, b int) bool { return top[a].s > top[b].s })
+						if len(top) > 10 {
+							top = top[:10]
+						}
+					}
+				}
+				ids := make([]int64, len(top))
+				for i, h := range top {
+					ids[i] = h.id
+				}
+				out[q] = ids
+			}
+		}()
+	}
+	for q := 0; q < queries; q++ {
+		next <- q
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
+// rssBytes reads this process's resident set size.
+func rssBytes() int64 {
+	raw, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(raw))
+	if len(fields) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(fields[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}

@@ -1,0 +1,55 @@
+package bench
+
+import (
+	"math"
+	"math/rand"
+)
+
+// ClusteredVectors returns n unit vectors of dim drawn around n/50 random
+// centres (at least 10) with gaussian spread, the way photo embeddings
+// bunch by scene, rather than uniform noise (on which every index looks
+// either perfect or hopeless). Stored flat: vector i is v[i*dim:(i+1)*dim].
+func ClusteredVectors(n, dim int, seed int64) []float32 {
+	rng := rand.New(rand.NewSource(seed))
+	k := max(10, n/50)
+	centres := make([]float32, k*dim)
+	for i := range centres {
+		centres[i] = float32(rng.NormFloat64())
+	}
+	out := make([]float32, n*dim)
+	for i := 0; i < n; i++ {
+		c := centres[rng.Intn(k)*dim:]
+		v := out[i*dim : (i+1)*dim]
+		for j := range v {
+			v[j] = c[j] + float32(rng.NormFloat64()*0.6)
+		}
+		normalise(v)
+	}
+	return out
+}
+
+func normalise(v []float32) {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	inv := float32(1 / math.Sqrt(s+1e-30))
+	for i := range v {
+		v[i] *= inv
+	}
+}
+
+func dot(a, b []float32) float32 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return s0 + s1 + s2 + s3
+}

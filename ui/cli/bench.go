@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/simili/simili/search/bench"
+	"github.com/simili/simili/search/engine"
+)
+
+func runBench(ctx context.Context, env Env, args []string) error {
+	var (
+		c       common
+		asJSON  bool
+		quick   bool
+		photos  int
+		sizes   string
+		dims    string
+		maxMB   int64
+		queries int
+		workDir string
+	)
+	fs := newFlags(env, "bench", "[flags]")
+	c.register(fs)
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
+	fs.BoolVar(&quick, "quick", false, "small sizes, for a smoke test (not the report's figures)")
+	fs.IntVar(&photos, "photos", 200, "generated 12-MP photos per index run")
+	fs.StringVar(&sizes, "sizes", "10000,100000,1000000", "store sizes")
+	fs.StringVar(&dims, "dims", "512,2048", "vector dimensions")
+	fs.Int64Var(&maxMB, "max-mb", 4096, "skip store sizes whose raw vectors exceed this many MB")
+	fs.IntVar(&queries, "queries", 200, "queries per search measurement")
+	fs.StringVar(&workDir, "work-dir", "", "scratch folder (default: a temporary folder)")
+	if _, help, err := handleParse(fs, args); help || err != nil {
+		return err
+	}
+	cfg, err := engine.Load()
+	if err != nil {
+		return err
+	}
+	cfg = cfg.Merge(c.over)
+	if quick {
+		photos, sizes, queries = 8, "2000", 20
+	}
+	o := bench.Options{Config: cfg, Photos: photos, MaxBytes: maxMB << 20, Queries: queries, MilvusAddr: os.Getenv("SIMILI_MILVUS_ADDR")}
+	if o.Sizes, err = ints(sizes); err != nil {
+		return fmt.Errorf("%w: --sizes: %v", ErrUsage, err)
+	}
+	if o.Dims, err = ints(dims); err != nil {
+		return fmt.Errorf("%w: --dims: %v", ErrUsage, err)
+	}
+	if workDir == "" {
+		if workDir, err = os.MkdirTemp("", "simili-bench-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(workDir)
+	}
+	o.WorkDir = workDir
+	o.Log = func(format string, a ...any) { fmt.Fprintf(env.Stderr, "bench: "+format+"\n", a...) }
+	rep, err := bench.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return printBench(env, rep)
+}
+
+func printBench(env Env, r bench.Report) error {
+	w := env.Stdout
+	f := func(p *float64, format string) string {
+		if p == nil {
+			return "not measured"
+		}
+		return fmt.Sprintf(format, *p)
+	}
+	fmt.Fprintf(w, "prep_ms_per_photo_12mp          %s\n", f(r.PrepMsPerPhoto12MP, "%.1f ms"))
+	fmt.Fprintf(w, "index_photos_per_s_squeezenet   %s (%s CPU s/photo)\n", f(r.IndexPhotosPerSecSqueeze, "%.1f"), f(r.IndexCPUSecPerPhotoSqueeze, "%.3f"))
+	fmt.Fprintf(w, "index_photos_per_s_resnet50     %s\n", f(r.IndexPhotosPerSecResNet50, "%.1f"))
+	fmt.Fprintf(w, "index_cpu_s_per_photo_resnet50  %s\n", f(r.IndexCPUSecPerPhotoResNet, "%.3f"))
+	fmt.Fprintf(w, "(%d generated 12-MP photos, %d CPUs)\n\n", r.IndexPhotos, r.CPUs)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "store\tN\tdim\tfilter\tp50 ms\tp99 ms\trecall@10\tRSS MB\traw MB\topen ms\t")
+	for _, s := range append(r.Search, r.Milvus...) {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.2f\t%.2f\t%.3f\t%.0f\t%.0f\t%.0f\t\n", s.Store, s.N, s.Dim, s.Filter, s.P50Ms, s.P99Ms, s.RecallAt10, s.StoreRSSMB, s.RawMB, s.OpenMs)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range r.Skipped {
+		fmt.Fprintln(w, "skipped:", s)
+	}
+	return nil
+}
+
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a positive number", part)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
