@@ -44,10 +44,11 @@ func shrink(img image.Image, minSide int) image.Image {
 }
 
 // PrepSide is the shorter side images are reduced to before the model sees
-// them (when they are larger): twice the model's input, so the final resize
-// still averages several pixels. Indexing and queries must both use it, or
-// the same photo would embed slightly differently.
-func PrepSide(inputSize int) int { return 2 * inputSize }
+// them (when they are larger): 1.5× the model's input, so the final resize
+// still averages over more than one pixel, and small enough that a 12-MP
+// JPEG decodes at 1/8 scale. Indexing and queries must both use it, or the
+// same photo would embed slightly differently.
+func PrepSide(inputSize int) int { return inputSize * 3 / 2 }
 
 // LoadUpright reads an image file (read-only) and returns it upright with
 // its metadata; malformed EXIF is tolerated (the orientation then defaults).
@@ -80,5 +81,5 @@ func LoadUpright(path string, maxPixels int, maxBytes int64, minSide int) (image
 // decode is the one place that picks the decoder, so a faster reduced-scale
 // path serves the scanner and the benchmarks alike.
 func decode(data []byte, maxPixels, minSide int) (image.Image, imagefile.Format, error) {
-	return imagefile.Decode(data, maxPixels)
+	return imagefile.DecodeScaled(data, minSide, maxPixels)
 }
