@@ -18,9 +18,13 @@ type Config struct {
 	Model     string `json:"model,omitempty"`      // built-in model name
 	ModelFile string `json:"model_file,omitempty"` // a local model file instead of the cache
 	Store     string `json:"store,omitempty"`      // "embedded" or "milvus://host:port?..."
-	Threads   int    `json:"threads,omitempty"`    // ONNX Runtime intra-op threads
-	Workers   int    `json:"workers,omitempty"`    // scan decode workers
-	ThumbSize int    `json:"thumb_size,omitempty"` // thumbnail max side in pixels
+	// Threads is ONNX Runtime's intra-op threads per model run. Scans run
+	// one model run per worker, so 1 keeps the cores busy without
+	// oversubscribing them (measured: ResNet50 12.9 photos/s at 1 thread,
+	// 10.4 at 2, on 2 cores).
+	Threads   int `json:"threads,omitempty"`
+	Workers   int `json:"workers,omitempty"`    // scan decode workers
+	ThumbSize int `json:"thumb_size,omitempty"` // thumbnail max side in pixels
 }
 
 // Environment variables read by Load.
@@ -50,6 +54,7 @@ func Defaults() (Config, error) {
 		CacheDir:  filepath.Join(cache, "simili"),
 		Model:     DefaultModel,
 		Store:     "embedded",
+		Threads:   1,
 		Workers:   runtime.NumCPU(),
 		ThumbSize: 320,
 	}, nil

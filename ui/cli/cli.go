@@ -85,7 +85,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.over.Model, "model", "", "model: resnet50 (default) or squeezenet (env "+engine.EnvModel+")")
 	fs.StringVar(&c.over.ModelFile, "model-file", "", "use this local model file")
 	fs.StringVar(&c.over.Store, "store", "", "vector store: embedded (default) or milvus://host:port (env "+engine.EnvStore+")")
-	fs.IntVar(&c.over.Threads, "threads", 0, "ONNX Runtime intra-op threads (0 = all cores)")
+	fs.IntVar(&c.over.Threads, "threads", 0, "ONNX Runtime intra-op threads per model run (default 1: scans run one per core)")
 	fs.IntVar(&c.over.Workers, "workers", 0, "parallel decode workers (0 = one per core)")
 	fs.StringVar(&c.logLevel, "log", "warn", "log level: debug, info, warn, error")
 }
