@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"image"
 	"image/jpeg"
 	"os"
@@ -319,4 +320,26 @@ func withOrientation(t *testing.T, jpg []byte, orientation uint16) []byte {
 	out := append([]byte{0xFF, 0xD8}, seg...)
 	out = append(out, payload...)
 	return append(out, jpg[2:]...)
+}
+
+func TestIndexWithoutModelStillCatalogues(t *testing.T) {
+	requireRuntime(t)
+	dir := testenv.Holidays(t)
+	cfg := testConfig(t, t.TempDir())
+	cfg.ModelFile = "" // squeezenet is not in this empty cache
+	eng, err := Open(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	res, err := eng.Index(context.Background(), []string{dir}, IndexOptions{})
+	if !errors.Is(err, embed.ErrModelMissing) || !strings.Contains(err.Error(), "--model-file") {
+		t.Fatalf("index without the model: %v; want ErrModelMissing saying what to do", err)
+	}
+	if res.Processed != 261 || res.Embedded != 0 {
+		t.Fatalf("processed %d, embedded %d; want 261 catalogued, none embedded", res.Processed, res.Embedded)
+	}
+	if _, err := eng.SimilarToPhoto(context.Background(), 1, SimilarQuery{K: 3}); err == nil || !strings.Contains(err.Error(), "simili index") {
+		t.Fatalf("similar without embeddings: %v; want an error naming the fix", err)
+	}
 }

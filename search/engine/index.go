@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/simili/simili/library/scan"
+	"github.com/simili/simili/search/embed"
 )
 
 // IndexOptions tunes one indexing run.
@@ -20,20 +22,30 @@ func (e *Engine) Index(ctx context.Context, roots []string, opt IndexOptions) (s
 	if len(roots) == 0 {
 		return scan.Result{}, errors.New("index: no folder given")
 	}
-	emb, err := e.Embedder()
-	if err != nil {
-		return scan.Result{}, err
-	}
-	return scan.Run(ctx, roots, scan.Options{
+	so := scan.Options{
 		Catalog:   e.cat,
 		Thumbs:    e.thumbs,
-		Embedder:  emb,
 		Sync:      e.syncer(),
 		Workers:   e.cfg.Workers,
 		Progress:  opt.Progress,
 		OnProblem: opt.OnProblem,
 		Log:       e.log,
-	})
+	}
+	// Without the model file the library is still catalogued and
+	// thumbnailed, so the app has something to show; the next run with the
+	// model embeds exactly what is missing.
+	emb, modelErr := e.Embedder()
+	switch {
+	case modelErr == nil:
+		so.Embedder = emb
+	case !errors.Is(modelErr, embed.ErrModelMissing):
+		return scan.Result{}, modelErr
+	}
+	res, err := scan.Run(ctx, roots, so)
+	if err == nil && modelErr != nil {
+		err = fmt.Errorf("%d photos catalogued without embeddings: %w", res.Processed+res.Unchanged, modelErr)
+	}
+	return res, err
 }
 
 // Sync pushes the work the store has not received; with rebuild it empties
