@@ -343,3 +343,35 @@ func TestIndexWithoutModelStillCatalogues(t *testing.T) {
 		t.Fatalf("similar without embeddings: %v; want an error naming the fix", err)
 	}
 }
+
+func TestSyncRebuildRunsNoModel(t *testing.T) {
+	eng, dir := holidaysEngine(t)
+	// A second engine on the same library that never loads the model.
+	fresh, err := Open(context.Background(), eng.Config(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	// The first engine holds the embedded store's lock; release it.
+	if err := eng.Store().Close(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := fresh.Sync(context.Background(), true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 261 {
+		t.Fatalf("rebuild pushed %d photos, want 261", n)
+	}
+	if fresh.embedder != nil {
+		t.Fatal("rebuild loaded the model")
+	}
+	ms, err := fresh.SimilarToFile(context.Background(), filepath.Join(dir, "100001.jpg"), SimilarQuery{K: 3})
+	if err != nil || len(ms) == 0 || filepath.Base(ms[0].Photo.Path) != "100001.jpg" {
+		t.Fatalf("search after rebuild: %v %v", paths(ms), err)
+	}
+	if fresh.embedder != nil {
+		t.Fatal("a catalogued query photo loaded the model")
+	}
+	fresh.Store().Close() // hand the store back to the shared engine
+}
