@@ -483,7 +483,7 @@ func orientationSwaps(o int) bool { return o >= 5 && o <= 8 }
 func readFile(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path) // read-only: originals are never modified
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err // *PathError already names the operation and file
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
