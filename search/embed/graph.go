@@ -67,32 +67,25 @@ type graphNodeInfo struct {
 func exposeFeature(model []byte, s Spec) ([]byte, error) {
 	var out []byte
 	found := false
-	for b := model; len(b) > 0; {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, fmt.Errorf("not an ONNX model: %w", protowire.ParseError(n))
-		}
-		m := protowire.ConsumeFieldValue(num, typ, b[n:])
-		if m < 0 {
-			return nil, fmt.Errorf("not an ONNX model: %w", protowire.ParseError(m))
-		}
-		field := b[:n+m]
-		b = b[n+m:]
-		if num != modelGraph || typ != protowire.BytesType {
-			out = append(out, field...)
-			continue
+	err := forEachField(model, "ONNX model", func(f protoField) (bool, error) {
+		if f.num != modelGraph || f.typ != protowire.BytesType {
+			out = append(out, f.raw...)
+			return false, nil
 		}
 		if found {
-			return nil, errors.New("not an ONNX model: more than one graph")
+			return true, errors.New("not an ONNX model: more than one graph")
 		}
 		found = true
-		graph, _ := protowire.ConsumeBytes(field[n:])
-		g, err := rewriteGraph(graph, s)
+		g, err := rewriteGraph(f.bytes, s)
 		if err != nil {
-			return nil, err
+			return true, err
 		}
 		out = protowire.AppendTag(out, modelGraph, protowire.BytesType)
 		out = protowire.AppendBytes(out, g)
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !found {
 		return nil, errors.New("not an ONNX model: no graph")
@@ -108,45 +101,38 @@ func rewriteGraph(graph []byte, s Spec) ([]byte, error) {
 		inputs   []string
 		producer = map[string]int{} // tensor -> index of the node writing it
 	)
-	for b := graph; len(b) > 0; {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, fmt.Errorf("malformed ONNX graph: %w", protowire.ParseError(n))
+	err := forEachField(graph, "ONNX graph", func(f protoField) (bool, error) {
+		if f.typ != protowire.BytesType {
+			rest = append(rest, f.raw...)
+			return false, nil
 		}
-		m := protowire.ConsumeFieldValue(num, typ, b[n:])
-		if m < 0 {
-			return nil, fmt.Errorf("malformed ONNX graph: %w", protowire.ParseError(m))
-		}
-		field := b[:n+m]
-		b = b[n+m:]
-		if typ != protowire.BytesType {
-			rest = append(rest, field...)
-			continue
-		}
-		body, _ := protowire.ConsumeBytes(field[n:])
-		switch num {
+		switch f.num {
 		case graphNode:
-			nd, err := parseNode(body)
+			nd, err := parseNode(f.bytes)
 			if err != nil {
-				return nil, err
+				return true, err
 			}
-			nd.raw = field
+			nd.raw = f.raw
 			for _, o := range nd.outputs {
 				producer[o] = len(nodes)
 			}
 			nodes = append(nodes, nd)
 		case graphInput:
-			name, err := valueInfoNameOf(body)
+			name, err := valueInfoNameOf(f.bytes)
 			if err != nil {
-				return nil, err
+				return true, err
 			}
 			inputs = append(inputs, name)
-			rest = append(rest, field...)
+			rest = append(rest, f.raw...)
 		case graphOutput:
 			// dropped: FeatureOutput becomes the only output
 		default:
-			rest = append(rest, field...)
+			rest = append(rest, f.raw...)
 		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !slices.Contains(inputs, s.Input) {
 		return nil, fmt.Errorf("model %s: the graph has no input %q (inputs: %q)", s.Name, s.Input, inputs)
@@ -213,70 +199,76 @@ func neededNodes(nodes []graphNodeInfo, producer map[string]int, feature string)
 // parseNode reads the tensor names of a NodeProto.
 func parseNode(b []byte) (graphNodeInfo, error) {
 	var nd graphNodeInfo
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nd, fmt.Errorf("malformed ONNX node: %w", protowire.ParseError(n))
+	err := forEachField(b, "ONNX node", func(f protoField) (bool, error) {
+		if f.typ != protowire.BytesType {
+			return false, nil
 		}
-		m := protowire.ConsumeFieldValue(num, typ, b[n:])
-		if m < 0 {
-			return nd, fmt.Errorf("malformed ONNX node: %w", protowire.ParseError(m))
+		switch f.num {
+		case nodeInput:
+			nd.inputs = append(nd.inputs, string(f.bytes))
+		case nodeOutput:
+			nd.outputs = append(nd.outputs, string(f.bytes))
+		case nodeAttribute:
+			nd.subgraph = nd.subgraph || hasSubgraph(f.bytes)
 		}
-		if typ == protowire.BytesType {
-			v, _ := protowire.ConsumeBytes(b[n:])
-			switch num {
-			case nodeInput:
-				nd.inputs = append(nd.inputs, string(v))
-			case nodeOutput:
-				nd.outputs = append(nd.outputs, string(v))
-			case nodeAttribute:
-				if hasSubgraph(v) {
-					nd.subgraph = true
-				}
-			}
-		}
-		b = b[n+m:]
-	}
-	return nd, nil
+		return false, nil
+	})
+	return nd, err
 }
 
 // hasSubgraph reports whether an AttributeProto holds a graph.
 func hasSubgraph(b []byte) bool {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return false
-		}
-		if typ == protowire.BytesType && (num == attrGraph || num == attrGraphs) {
-			return true
-		}
-		m := protowire.ConsumeFieldValue(num, typ, b[n:])
-		if m < 0 {
-			return false
-		}
-		b = b[n+m:]
-	}
-	return false
+	found := false
+	_ = forEachField(b, "ONNX attribute", func(f protoField) (bool, error) {
+		found = f.typ == protowire.BytesType && (f.num == attrGraph || f.num == attrGraphs)
+		return found, nil
+	})
+	return found
 }
 
 // valueInfoNameOf reads ValueInfoProto.name.
 func valueInfoNameOf(b []byte) (string, error) {
+	var name string
+	err := forEachField(b, "ONNX value info", func(f protoField) (bool, error) {
+		if f.num == valueInfoName && f.typ == protowire.BytesType {
+			name = string(f.bytes)
+			return true, nil
+		}
+		return false, nil
+	})
+	return name, err
+}
+
+// protoField is one field of a serialised protobuf message.
+type protoField struct {
+	num   protowire.Number
+	typ   protowire.Type
+	raw   []byte // tag and value as serialised, to copy the field unchanged
+	bytes []byte // the value of a length-delimited field, else nil
+}
+
+// forEachField walks a serialised message's fields in order until fn stops
+// it or fails; what names the message in errors.
+func forEachField(b []byte, what string, fn func(protoField) (stop bool, err error)) error {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return "", fmt.Errorf("malformed ONNX value info: %w", protowire.ParseError(n))
+			return fmt.Errorf("malformed %s: %w", what, protowire.ParseError(n))
 		}
 		m := protowire.ConsumeFieldValue(num, typ, b[n:])
 		if m < 0 {
-			return "", fmt.Errorf("malformed ONNX value info: %w", protowire.ParseError(m))
+			return fmt.Errorf("malformed %s: %w", what, protowire.ParseError(m))
 		}
-		if num == valueInfoName && typ == protowire.BytesType {
-			v, _ := protowire.ConsumeBytes(b[n:])
-			return string(v), nil
+		f := protoField{num: num, typ: typ, raw: b[:n+m]}
+		if typ == protowire.BytesType {
+			f.bytes, _ = protowire.ConsumeBytes(b[n:])
 		}
 		b = b[n+m:]
+		if stop, err := fn(f); err != nil || stop {
+			return err
+		}
 	}
-	return "", nil
+	return nil
 }
 
 // appendNode appends a GraphProto.node field for a one-input, one-output
