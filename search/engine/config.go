@@ -25,6 +25,9 @@ type Config struct {
 	Threads   int `json:"threads,omitempty"`
 	Workers   int `json:"workers,omitempty"`    // scan decode workers
 	ThumbSize int `json:"thumb_size,omitempty"` // thumbnail max side in pixels
+	// SyncBatch is how many vectors go to the store per call (0: 256).
+	// Smaller batches reach a server sooner; larger ones cost fewer calls.
+	SyncBatch int `json:"sync_batch,omitempty"`
 }
 
 // Environment variables read by Load.

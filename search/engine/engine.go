@@ -168,5 +168,5 @@ func openStore(ctx context.Context, cfg Config, m vector.Model) (vector.Store, e
 
 // syncer returns a Syncer for the active store.
 func (e *Engine) syncer() *storesync.Syncer {
-	return storesync.New(e.cat, e.store, e.storeKey, 0, e.log)
+	return storesync.New(e.cat, e.store, e.storeKey, e.cfg.SyncBatch, e.log)
 }

@@ -2,15 +2,26 @@ package engine
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/simili/simili/search/vector"
+	"github.com/simili/simili/search/vector/milvus"
 )
 
+// milvusKey names a Milvus store in the catalog's sync state. It leaves out
+// credentials (they change without the data changing) but keeps address,
+// database and prefix, which do say where the vectors live.
 func milvusKey(url string) (string, error) {
-	return "", fmt.Errorf("milvus store not built yet: %s", url)
+	cfg, err := milvus.ParseURL(url)
+	if err != nil {
+		return "", err
+	}
+	return cfg.Redacted(), nil
 }
 
 func openMilvus(ctx context.Context, url string, m vector.Model) (vector.Store, error) {
-	return nil, fmt.Errorf("milvus store not built yet: %s", url)
+	cfg, err := milvus.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	return milvus.Open(ctx, cfg, m)
 }

@@ -30,6 +30,10 @@ type Harness struct {
 	// checks then require recall >= MinRecall instead of the exact top-k.
 	// Filter semantics are always checked exactly.
 	Approximate bool
+	// Parallel runs the cases concurrently. Safe when every test's Open
+	// reaches its own location; it keeps a networked store's round trips
+	// from adding up.
+	Parallel bool
 }
 
 // MinRecall is the recall an approximate store must reach against the
@@ -67,7 +71,12 @@ func Run(t *testing.T, h Harness) {
 		{"Concurrent", s.testConcurrent},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, tt.fn)
+		t.Run(tt.name, func(t *testing.T) {
+			if h.Parallel {
+				t.Parallel()
+			}
+			tt.fn(t)
+		})
 	}
 }
 

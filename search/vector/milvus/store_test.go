@@ -1,0 +1,402 @@
+package milvus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/simili/simili/internal/testenv"
+	"github.com/simili/simili/search/vector"
+	"github.com/simili/simili/search/vector/vectortest"
+)
+
+// AddrEnv points the tests at a real Milvus server (never a mock); CI
+// starts one with scripts/milvus-server.sh.
+const AddrEnv = "SIMILI_MILVUS_ADDR"
+
+// serverConfig returns a config for the test server with a collection
+// prefix of the test's own, or skips (fails under SIMILI_STRICT=1).
+func serverConfig(t *testing.T, index string) Config {
+	t.Helper()
+	addr := os.Getenv(AddrEnv)
+	if addr == "" {
+		testenv.Skipf(t, "%s not set: no Milvus server to test against (start one with scripts/milvus-server.sh start DIR)", AddrEnv)
+	}
+	cfg, err := ParseURL("milvus://" + addr + "?index=" + index)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", AddrEnv, addr, err)
+	}
+	cfg.CollectionPrefix = fmt.Sprintf("t%d", time.Now().UnixNano())
+	return cfg
+}
+
+// openTemp opens a store whose collection is dropped when the test ends.
+func openTemp(t *testing.T, cfg Config, m vector.Model) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), cfg, m)
+	if err != nil {
+		t.Fatalf("open %s: %v", cfg.Redacted(), err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := s.DropCollection(ctx); err != nil {
+			t.Errorf("drop test collection: %v", err)
+		}
+		s.Close()
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	base := serverConfig(t, "FLAT") // exact, so the suite's ordering checks hold
+	var (
+		mu       sync.Mutex
+		prefixes = map[string]string{} // test name → its collection prefix
+		seq      int
+	)
+	vectortest.Run(t, vectortest.Harness{
+		Parallel: true, // each test has its own collections
+		// Re-opens within one test reach the same collection; each test
+		// drops the collections it made.
+		Open: func(t *testing.T, m vector.Model) (vector.Store, error) {
+			mu.Lock()
+			prefix, ok := prefixes[t.Name()]
+			if !ok {
+				seq++
+				prefix = base.CollectionPrefix + "_" + strconv.Itoa(seq)
+				prefixes[t.Name()] = prefix
+			}
+			key := t.Name() + "\x00" + m.String()
+			_, seen := prefixes[key]
+			prefixes[key] = ""
+			mu.Unlock()
+			cfg := base
+			cfg.CollectionPrefix = prefix
+			s, err := Open(t.Context(), cfg, m)
+			if err == nil && !seen {
+				t.Cleanup(func() { dropCollection(t, cfg, m) })
+			}
+			return s, err
+		},
+	})
+}
+
+func dropCollection(t *testing.T, cfg Config, m vector.Model) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Open(ctx, cfg, m)
+	if err != nil {
+		t.Errorf("re-open to drop %s: %v", CollectionName(cfg.CollectionPrefix, m), err)
+		return
+	}
+	defer s.Close()
+	if err := s.DropCollection(ctx); err != nil {
+		t.Errorf("drop: %v", err)
+	}
+}
+
+// TestFilterStringsAreData checks on the real server that hostile camera,
+// lens and folder names match exactly their own photo.
+func TestFilterStringsAreData(t *testing.T) {
+	cfg := serverConfig(t, "HNSW")
+	s := openTemp(t, cfg, vector.Model{Name: "escape", Dim: 4})
+	names := []string{
+		`a" or 1==1`, `back\slash`, `quo"te`, `percent%`, `under_score`,
+		`a" || camera_make != "`, `trailing\`, `\"`, `it's`, `tab	and
+newline`, `\u0041`, `ünïcødé 📷`, `plain`, `percentX`, `underXscore`,
+	}
+	var recs []vector.Record
+	for i, n := range names {
+		recs = append(recs, vector.Record{
+			ID:     int64(i + 1),
+			Vector: []float32{1, float32(i), 0.5, 0.25},
+			Meta:   vector.Meta{Model: n, Lens: "lens " + n, Folder: "/f/" + n, TakenAt: time.Unix(int64(1e9+i), 0)},
+		})
+	}
+	if err := s.Upsert(t.Context(), recs); err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range names {
+		for _, f := range []vector.Filter{{Camera: n}, {Lens: "lens " + n}, {Folder: "/f/" + n}, {Camera: n, Folder: "/f/" + n + "/"}} {
+			hits, err := s.Search(t.Context(), []float32{1, 0, 0, 0}, 10, f, vector.SearchOptions{Ef: 64})
+			if err != nil {
+				t.Fatalf("filter %+v (expression %s): %v", f, expression(f), err)
+			}
+			if len(hits) != 1 || hits[0].ID != int64(i+1) {
+				t.Errorf("filter %+v returned %v; want only photo %d (expression %s)", f, hits, i+1, expression(f))
+			}
+		}
+	}
+}
+
+// TestUnknownDates checks that photos without a date never pass a date
+// bound, however wide, and that dates before 1970 work.
+func TestUnknownDates(t *testing.T) {
+	cfg := serverConfig(t, "FLAT")
+	s := openTemp(t, cfg, vector.Model{Name: "dates", Dim: 2})
+	recs := []vector.Record{
+		{ID: 1, Vector: []float32{1, 0}},
+		{ID: 2, Vector: []float32{1, 0.1}, Meta: vector.Meta{TakenAt: time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC)}},
+		{ID: 3, Vector: []float32{1, 0.2}, Meta: vector.Meta{TakenAt: time.Date(2020, 6, 1, 12, 0, 0, 0, time.UTC)}},
+	}
+	if err := s.Upsert(t.Context(), recs); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		f    vector.Filter
+		want []int64
+	}{
+		{"no filter", vector.Filter{}, []int64{1, 2, 3}},
+		{"from long ago", vector.Filter{From: time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC)}, []int64{2, 3}},
+		{"until far future", vector.Filter{To: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)}, []int64{2, 3}},
+		{"before 1970", vector.Filter{To: time.Unix(-1, 0)}, []int64{2}},
+		{"exact second, inclusive", vector.Filter{From: recs[2].Meta.TakenAt, To: recs[2].Meta.TakenAt}, []int64{3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hits, err := s.Search(t.Context(), []float32{1, 0}, 10, tt.f, vector.SearchOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[int64]bool{}
+			for _, h := range hits {
+				got[h.ID] = true
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %v, want ids %v", hits, tt.want)
+			}
+			for _, id := range tt.want {
+				if !got[id] {
+					t.Fatalf("got %v, want ids %v", hits, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// TestRefusedValues checks that values Milvus cannot hold are refused with a
+// ValueError naming the photo, before anything is written.
+func TestRefusedValues(t *testing.T) {
+	cfg := serverConfig(t, "FLAT")
+	s := openTemp(t, cfg, vector.Model{Name: "refuse", Dim: 2})
+	tests := []struct {
+		name  string
+		meta  vector.Meta
+		field string
+	}{
+		{"long folder", vector.Meta{Folder: "/" + strings.Repeat("x", maxVarChar)}, fFolder},
+		{"long lens", vector.Meta{Lens: strings.Repeat("é", maxVarChar/2+1)}, fLens},
+		{"bad utf-8", vector.Meta{Make: "Ca\xffnon"}, fMake},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.Upsert(t.Context(), []vector.Record{{ID: 1, Vector: []float32{1, 0}}, {ID: 7, Vector: []float32{0, 1}, Meta: tt.meta}})
+			var ve *ValueError
+			if !errors.As(err, &ve) || ve.ID != 7 || ve.Field != tt.field {
+				t.Fatalf("err = %v, want a ValueError for photo 7's %s", err, tt.field)
+			}
+		})
+	}
+	if n, err := s.Count(t.Context()); err != nil || n != 0 {
+		t.Fatalf("after refused upserts Count() = %d, %v; want 0", n, err)
+	}
+	// A maximal value is still fine.
+	if err := s.Upsert(t.Context(), []vector.Record{{ID: 2, Vector: []float32{1, 0}, Meta: vector.Meta{Folder: "/" + strings.Repeat("x", maxVarChar-1)}}}); err != nil {
+		t.Fatalf("folder of %d bytes: %v", maxVarChar, err)
+	}
+}
+
+// TestMetrics checks that every metric yields cosine similarity scores.
+func TestMetrics(t *testing.T) {
+	for _, metric := range []string{"COSINE", "IP", "L2"} {
+		t.Run(metric, func(t *testing.T) {
+			cfg := serverConfig(t, "HNSW")
+			cfg.Index.Metric = metric
+			s := openTemp(t, cfg, vector.Model{Name: "metric", Dim: 2})
+			recs := []vector.Record{{ID: 1, Vector: []float32{1, 0}}, {ID: 2, Vector: []float32{0.6, 0.8}}, {ID: 3, Vector: []float32{-1, 0}}}
+			if err := s.Upsert(t.Context(), recs); err != nil {
+				t.Fatal(err)
+			}
+			hits, err := s.Search(t.Context(), []float32{1, 0}, 3, vector.Filter{}, vector.SearchOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []vector.Hit{{ID: 1, Score: 1}, {ID: 2, Score: 0.6}, {ID: 3, Score: -1}}
+			if len(hits) != len(want) {
+				t.Fatalf("hits %v, want %v", hits, want)
+			}
+			for i := range want {
+				if hits[i].ID != want[i].ID || abs(hits[i].Score-want[i].Score) > 1e-5 {
+					t.Fatalf("hits %v, want %v", hits, want)
+				}
+			}
+		})
+	}
+}
+
+func abs(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// TestIndexTypes opens, fills and searches a collection with each index
+// type the server here supports.
+func TestIndexTypes(t *testing.T) {
+	for _, index := range []string{"HNSW", "IVF_FLAT", "FLAT", "AUTOINDEX"} {
+		t.Run(index, func(t *testing.T) {
+			cfg := serverConfig(t, index)
+			s := openTemp(t, cfg, vector.Model{Name: "idx", Dim: 8})
+			var recs []vector.Record
+			for i := range 300 {
+				v := make([]float32, 8)
+				v[i%8], v[(i/8)%8] = 1, float32(i%5)/5
+				recs = append(recs, vector.Record{ID: int64(i), Vector: v})
+			}
+			if err := s.Upsert(t.Context(), recs); err != nil {
+				t.Fatal(err)
+			}
+			hits, err := s.Search(t.Context(), recs[9].Vector, 5, vector.Filter{}, vector.SearchOptions{Ef: 32, Nprobe: 8})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(hits) != 5 || hits[0].Score < 0.999 {
+				t.Fatalf("hits %v: want 5 with the first a perfect match", hits)
+			}
+		})
+	}
+}
+
+func TestUnreachableServerIsUnavailable(t *testing.T) {
+	cfg, err := ParseURL("milvus://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = Open(ctx, cfg, vector.Model{Name: "x", Dim: 4})
+	if !errors.Is(err, vector.ErrUnavailable) {
+		t.Fatalf("closed port: %v; want ErrUnavailable", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("giving up took %v with a 2 s context", d)
+	}
+}
+
+func TestParseURL(t *testing.T) {
+	t.Setenv(TokenEnv, "")
+	tests := []struct {
+		raw     string
+		want    func(Config) bool
+		wantErr bool
+	}{
+		{"milvus://localhost:19530", func(c Config) bool {
+			return c.Address == "localhost:19530" && !c.TLS && c.Index.Type == "HNSW" && c.Index.Metric == "COSINE" &&
+				c.CollectionPrefix == "simili" && c.BatchSize == 500 && c.Database == ""
+		}, false},
+		{"milvus://db.example", func(c Config) bool { return c.Address == "db.example:19530" }, false},
+		{"milvus+tls://in01-x.cloud.example", func(c Config) bool { return c.TLS && c.Address == "in01-x.cloud.example:443" }, false},
+		{"milvus+tls://u:p%40ss@h:443/photos?index=ivf_flat&nlist=256&nprobe=32&metric=L2&prefix=lib&batch=100", func(c Config) bool {
+			return c.TLS && c.Username == "u" && c.Password == "p@ss" && c.Database == "photos" && c.Index.Type == "IVF_FLAT" &&
+				c.Index.Nlist == 256 && c.Index.Nprobe == 32 && c.Index.Metric == "L2" && c.CollectionPrefix == "lib" && c.BatchSize == 100
+		}, false},
+		{"milvus://h:1?token=secret&tls=true", func(c Config) bool { return c.Token == "secret" && c.TLS }, false},
+		{"milvus://h:1?index=hnsw&m=32&ef_construction=400&ef=256", func(c Config) bool {
+			return c.Index.M == 32 && c.Index.EfConstruction == 400 && c.Index.Ef == 256
+		}, false},
+		{"milvus://[::1]:19530?timeout=5s", func(c Config) bool { return c.Address == "[::1]:19530" && c.Timeout == 5*time.Second }, false},
+		{"http://h:1", nil, true},
+		{"milvus://", nil, true},
+		{"milvus://h:1?index=BOGUS", nil, true},
+		{"milvus://h:1?metric=hamming", nil, true},
+		{"milvus://h:1?m=-3", nil, true},
+		{"milvus://h:1?tls=maybe", nil, true},
+		{"milvus://h:1?prefix=bad-name", nil, true},
+		{"milvus://h:1?what=1", nil, true},
+		{"milvus://h:1/a/b", nil, true},
+		{"milvus://u:p%40ss@h:1?index=nope", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.raw, func(t *testing.T) {
+			c, err := ParseURL(tt.raw)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if err == nil && !tt.want(c) {
+				t.Fatalf("got %+v", c)
+			}
+			if err != nil && strings.Contains(err.Error(), "p@ss") {
+				t.Fatalf("an error leaked the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestParseURLTokenFromEnvironment(t *testing.T) {
+	t.Setenv(TokenEnv, "from-env")
+	c, err := ParseURL("milvus+tls://h")
+	if err != nil || c.Token != "from-env" {
+		t.Fatalf("token %q, err %v; want the token from %s", c.Token, err, TokenEnv)
+	}
+}
+
+func TestRedactedHidesSecrets(t *testing.T) {
+	t.Setenv(TokenEnv, "")
+	c, err := ParseURL("milvus+tls://user:hunter2@h:1/db?token=tok-123&prefix=lib")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Redacted()
+	for _, secret := range []string{"hunter2", "tok-123"} {
+		if strings.Contains(r, secret) {
+			t.Fatalf("Redacted() = %q leaks %q", r, secret)
+		}
+	}
+	if !strings.Contains(r, "h:1") || !strings.Contains(r, "lib") {
+		t.Fatalf("Redacted() = %q: want the address and prefix", r)
+	}
+}
+
+// TestQuoteRoundTrips checks that every literal decodes back to the user's
+// string under Go's unquoting rules, which Milvus's expression parser uses.
+func TestQuoteRoundTrips(t *testing.T) {
+	for _, s := range []string{"", `a" or 1==1`, `back\slash`, `\`, `"`, "tab\tnl\ncr\rbell\x07del\x7f", `\u0041`, "日本 📷", `%_`} {
+		t.Run(s, func(t *testing.T) {
+			q := quote(s)
+			got, err := strconv.Unquote(q)
+			if err != nil || got != s {
+				t.Fatalf("quote(%q) = %s, unquotes to %q, %v", s, q, got, err)
+			}
+		})
+	}
+}
+
+func TestExpression(t *testing.T) {
+	day := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		f    vector.Filter
+		want string
+	}{
+		{vector.Filter{}, ""},
+		{vector.Filter{From: day}, "has_date == true and taken_at >= 1714521600"},
+		{vector.Filter{To: day}, "has_date == true and taken_at <= 1714521600"},
+		{vector.Filter{Camera: `X"`}, `(camera_model == "X\"" or camera_make == "X\"")`},
+		{vector.Filter{Lens: `L\`, Folder: "/a/b/"}, `lens == "L\\" and (folder == "/a/b" or (folder >= "/a/b/" and folder < "/a/b0"))`},
+		{vector.Filter{Folder: "/"}, `(folder == "" or (folder >= "/" and folder < "0"))`},
+	}
+	for _, tt := range tests {
+		if got := expression(tt.f); got != tt.want {
+			t.Errorf("expression(%+v)\n got %s\nwant %s", tt.f, got, tt.want)
+		}
+	}
+}
