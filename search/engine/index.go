@@ -7,6 +7,7 @@ import (
 
 	"github.com/simili/simili/library/scan"
 	"github.com/simili/simili/search/embed"
+	"github.com/simili/simili/search/vector"
 )
 
 // IndexOptions tunes one indexing run.
@@ -17,15 +18,17 @@ type IndexOptions struct {
 
 // Index scans roots: catalog, thumbnails, embeddings and the vector store.
 // An unreachable store does not stop the scan: Result.StoreOffline says so,
-// Result.Pending counts the vectors waiting in the catalog for `simili sync`.
+// Result.Pending counts the vectors waiting in the catalog for `simili sync`
+// or the next Index that reaches the store, which sends them.
 func (e *Engine) Index(ctx context.Context, roots []string, opt IndexOptions) (scan.Result, error) {
 	if len(roots) == 0 {
 		return scan.Result{}, errors.New("index: no folder given")
 	}
+	sy := e.syncer()
 	so := scan.Options{
 		Catalog:   e.cat,
 		Thumbs:    e.thumbs,
-		Sync:      e.syncer(),
+		Sync:      sy,
 		Workers:   e.cfg.Workers,
 		Progress:  opt.Progress,
 		OnProblem: opt.OnProblem,
@@ -42,6 +45,19 @@ func (e *Engine) Index(ctx context.Context, roots []string, opt IndexOptions) (s
 		return scan.Result{}, modelErr
 	}
 	res, err := scan.Run(ctx, roots, so)
+	if err == nil && res.StoreOffline == nil && res.Pending > 0 && !res.Cancelled {
+		// Work an earlier run left pending (the store was away) goes now,
+		// without waiting for `simili sync`.
+		if _, perr := sy.Push(ctx, nil); perr != nil {
+			if !errors.Is(perr, vector.ErrUnavailable) {
+				return res, perr
+			}
+			res.StoreOffline = perr
+		}
+		if n, perr := sy.Pending(ctx); perr == nil {
+			res.Pending = n
+		}
+	}
 	if err == nil && modelErr != nil {
 		err = fmt.Errorf("%d photos catalogued without embeddings: %w", res.Processed+res.Unchanged, modelErr)
 	}
