@@ -35,13 +35,17 @@ type Config struct {
 	CollectionPrefix string
 	Index            IndexConfig
 	BatchSize        int
-	Timeout          time.Duration
+	Timeout          time.Duration // per call
+	// ConnectTimeout bounds Open's attempts to reach the server. Short, so
+	// a stopped server makes index and stats say so in seconds (the work
+	// stays pending) instead of holding them up.
+	ConnectTimeout time.Duration
 }
 
 // TokenEnv supplies a token without putting it on the command line.
 const TokenEnv = "SIMILI_MILVUS_TOKEN"
 
-// ParseURL reads milvus://[user:pass@]host:port[/db]?tls=true&token=…&index=HNSW&m=16&ef_construction=200&ef=64&nlist=128&nprobe=16&metric=COSINE&prefix=simili&batch=500
+// ParseURL reads milvus://[user:pass@]host:port[/db]?tls=true&token=…&index=HNSW&m=16&ef_construction=200&ef=64&nlist=128&nprobe=16&metric=COSINE&prefix=simili&batch=500&timeout=30s&connect_timeout=5s
 // (milvus+tls:// turns TLS on).
 func ParseURL(raw string) (Config, error) {
 	u, err := url.Parse(raw)
@@ -53,6 +57,7 @@ func ParseURL(raw string) (Config, error) {
 		Index:            IndexConfig{Type: "HNSW", Metric: "COSINE", M: 16, EfConstruction: 200, Ef: 128, Nlist: 128, Nprobe: 16},
 		BatchSize:        500,
 		Timeout:          30 * time.Second,
+		ConnectTimeout:   5 * time.Second,
 	}
 	switch u.Scheme {
 	case "milvus":
@@ -91,9 +96,15 @@ func ParseURL(raw string) (Config, error) {
 			cfg.Index.Metric = strings.ToUpper(v)
 		case "prefix":
 			cfg.CollectionPrefix = v
-		case "timeout":
-			if cfg.Timeout, err = time.ParseDuration(v); err != nil {
-				return Config{}, fmt.Errorf("milvus address: timeout=%q: %w", v, err)
+		case "timeout", "connect_timeout":
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return Config{}, fmt.Errorf("milvus address: %s=%q: want a duration such as 10s", key, v)
+			}
+			if key == "timeout" {
+				cfg.Timeout = d
+			} else {
+				cfg.ConnectTimeout = d
 			}
 		default:
 			p, ok := ints[key]

@@ -67,7 +67,7 @@ func CollectionName(prefix string, m vector.Model) string {
 	return fmt.Sprintf("%s_%s_%d", prefix, b.String(), m.Dim)
 }
 
-// Open connects (retrying with backoff until ctx or cfg.Timeout ends) and
+// Open connects (retrying with backoff until ctx or cfg.ConnectTimeout ends) and
 // makes sure the model's collection exists, is indexed and loaded.
 // Connection failures wrap vector.ErrUnavailable.
 func Open(ctx context.Context, cfg Config, m vector.Model) (*Store, error) {
@@ -76,6 +76,9 @@ func Open(ctx context.Context, cfg Config, m vector.Model) (*Store, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 5 * time.Second
 	}
 	s := &Store{cfg: cfg, model: m, name: CollectionName(cfg.CollectionPrefix, m), log: slog.Default().With("store", cfg.Redacted())}
 	if err := s.connect(ctx); err != nil {
@@ -89,7 +92,7 @@ func Open(ctx context.Context, cfg Config, m vector.Model) (*Store, error) {
 }
 
 func (s *Store) connect(ctx context.Context) error {
-	deadline := time.Now().Add(s.cfg.Timeout)
+	deadline := time.Now().Add(s.cfg.ConnectTimeout)
 	wait := 200 * time.Millisecond
 	for {
 		cctx, cancel := context.WithTimeout(ctx, min(10*time.Second, time.Until(deadline)+time.Millisecond))

@@ -314,7 +314,12 @@ func TestParseURL(t *testing.T) {
 		{"milvus://h:1?index=hnsw&m=32&ef_construction=400&ef=256", func(c Config) bool {
 			return c.Index.M == 32 && c.Index.EfConstruction == 400 && c.Index.Ef == 256
 		}, false},
-		{"milvus://[::1]:19530?timeout=5s", func(c Config) bool { return c.Address == "[::1]:19530" && c.Timeout == 5*time.Second }, false},
+		{"milvus://[::1]:19530?timeout=5s", func(c Config) bool {
+			return c.Address == "[::1]:19530" && c.Timeout == 5*time.Second && c.ConnectTimeout == 5*time.Second
+		}, false},
+		{"milvus://h?connect_timeout=1m", func(c Config) bool { return c.ConnectTimeout == time.Minute && c.Timeout == 30*time.Second }, false},
+		{"milvus://h?timeout=-1s", nil, true},
+		{"milvus://h?connect_timeout=soon", nil, true},
 		{"http://h:1", nil, true},
 		{"milvus://", nil, true},
 		{"milvus://h:1?index=BOGUS", nil, true},
