@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/simili/simili/internal/testenv"
 	"github.com/simili/simili/search/vector"
+	"github.com/simili/simili/search/vector/embedded"
 )
 
 // TestIndexSendsWorkLeftPending checks that vectors kept pending while the
@@ -70,5 +72,22 @@ func TestIndexSendsWorkLeftPending(t *testing.T) {
 	}
 	if res.Processed != 0 || res.Pending != 0 || res.StoreOffline != nil || n != photos {
 		t.Fatalf("store back: processed %d, pending %d, offline %v, store holds %d; want 0, 0, nil, %d", res.Processed, res.Pending, res.StoreOffline, n, photos)
+	}
+}
+
+// TestEmptyStoreSaysToSync checks that searching a store the library was
+// never synced to names the fix instead of reporting no matches.
+func TestEmptyStoreSaysToSync(t *testing.T) {
+	exact, _ := holidaysEngine(t)
+	eng, err := Open(t.Context(), exact.Config(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	dir, m := t.TempDir(), eng.VectorModel()
+	eng.store = newLazyStore(m, func(context.Context) (vector.Store, error) { return embedded.Open(dir, m) })
+	_, err = eng.SimilarToPhoto(t.Context(), 1, SimilarQuery{K: 3})
+	if err == nil || !strings.Contains(err.Error(), "simili sync") {
+		t.Fatalf("search of an empty store: %v; want an error that says to run simili sync", err)
 	}
 }

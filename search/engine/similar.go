@@ -99,6 +99,13 @@ func (e *Engine) SimilarToVector(ctx context.Context, vec []float32, q SimilarQu
 	if err != nil {
 		return nil, fmt.Errorf("search %s: %w", e.storeKey, err)
 	}
+	if len(hits) == 0 && q.Filter.IsZero() {
+		// The catalog has embeddings but this store none: it was added or
+		// switched to after indexing. Say how to fill it instead of "no match".
+		if c, err := e.store.Count(ctx); err == nil && c == 0 {
+			return nil, fmt.Errorf("vector store %s holds none of the library's %d %s vectors yet: run `simili sync` (no model runs)", e.storeKey, n, e.VectorModel().Name)
+		}
+	}
 	out := make([]Match, 0, len(hits))
 	for _, h := range hits {
 		if h.ID == q.ExcludeID {
