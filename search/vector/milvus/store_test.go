@@ -252,7 +252,7 @@ func abs(x float32) float32 {
 // TestIndexTypes opens, fills and searches a collection with each index
 // type the server here supports.
 func TestIndexTypes(t *testing.T) {
-	for _, index := range []string{"HNSW", "IVF_FLAT", "FLAT", "AUTOINDEX"} {
+	for _, index := range []string{"HNSW", "IVF_FLAT", "FLAT", "AUTOINDEX", "DISKANN"} {
 		t.Run(index, func(t *testing.T) {
 			cfg := serverConfig(t, index)
 			s := openTemp(t, cfg, vector.Model{Name: "idx", Dim: 8})
