@@ -1,8 +1,22 @@
-// Package embedded is Simili's default vector store: an exact, in-process
-// index that needs no server. Every search scans all vectors (a dot product
-// per record, split across GOMAXPROCS goroutines, filters checked in the
-// same pass), which for a personal library of up to a few hundred thousand
-// photos answers in milliseconds and never misses a result.
+// Package embedded is Simili's default vector store: an in-process index
+// that needs no server. Below 20,000 records every search scans all vectors
+// (a dot product per record, split across GOMAXPROCS goroutines, filters
+// checked in the same pass) and never misses a result.
+//
+// # Approximate search (IVF)
+//
+// From 20,000 records an IVF index (ivf.go, trained by kmeans.go) groups
+// records into about 4·sqrt(N) lists by nearest centroid; a search scores
+// the centroids, then scans exactly only the records of the nearest 1.5% of
+// lists, at least 24 (SearchOptions.Nprobe overrides), so scores are exact
+// and only the choice of records scored is approximate. A filter widens
+// the probe by 1.5/selectivity; one keeping under 15% of records, or a
+// probe of over a quarter of the lists, uses the exact scan. Records
+// written since the last training sit in a tail every search scans; the
+// tail is absorbed into its nearest lists in the background, and the
+// centroids are retrained in the background once more records changed than
+// were trained on (ivfstore.go). The index is saved in vectors.ivf.
+// Until an index exists, searches use the exact scan.
 //
 // # Memory
 //
@@ -23,6 +37,9 @@
 //	              store open; holds that process's pid for the error message.
 //	vectors.snap  the snapshot: every record as of the last compaction.
 //	vectors.wal   the write-ahead log of changes since the snapshot.
+//	vectors.ivf   the IVF centroids and each snapshot record's list, for
+//	              the snapshot's generation (ivffile.go); a cache that is
+//	              rebuilt when missing, stale or damaged.
 //
 // All integers are little-endian; CRCs are CRC-32C (Castagnoli).
 //

@@ -56,6 +56,7 @@ type index struct {
 	metas []meta
 	slot  map[int64]int32
 	strs  interner
+	ivf   *ivf // nil until built; kept in step by put and remove
 }
 
 func newIndex(dim, capacity int) *index {
@@ -97,9 +98,15 @@ func (x *index) put(id int64, v []float32, scale float32, m meta) {
 		x.ids = append(x.ids, id)
 		x.metas = append(x.metas, m)
 		x.vecs = append(x.vecs, v...)
+		if x.ivf != nil {
+			x.ivf.added(s)
+		}
 	} else {
 		x.metas[s] = m
 		copy(x.vecs[int(s)*x.dim:], v)
+		if x.ivf != nil {
+			x.ivf.changed(s)
+		}
 	}
 	if scale != 1 {
 		dst := x.vecs[int(s)*x.dim : int(s+1)*x.dim]
@@ -116,6 +123,9 @@ func (x *index) remove(id int64) {
 		return
 	}
 	last := int32(len(x.ids) - 1)
+	if x.ivf != nil {
+		x.ivf.removed(s, last)
+	}
 	if s != last {
 		lid := x.ids[last]
 		x.ids[s] = lid

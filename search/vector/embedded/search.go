@@ -152,6 +152,11 @@ func (x *index) search(ctx context.Context, q []float32, k int, c cfilter) ([]ve
 		}
 		all = append(all, heaps[w].h...)
 	}
+	return rank(all, k), nil
+}
+
+// rank sorts the workers' candidates best first and keeps k.
+func rank(all []cand, k int) []vector.Hit {
 	slices.SortFunc(all, func(a, b cand) int {
 		switch {
 		case better(a, b):
@@ -165,7 +170,7 @@ func (x *index) search(ctx context.Context, q []float32, k int, c cfilter) ([]ve
 	for i := range hits {
 		hits[i] = vector.Hit{ID: all[i].id, Score: all[i].score}
 	}
-	return hits, nil
+	return hits
 }
 
 // ctxEvery is how many records a worker scans between cancellation checks.

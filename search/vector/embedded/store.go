@@ -39,9 +39,9 @@ var (
 	ErrClosed = errors.New("vector store is closed")
 )
 
-// Store is the embedded, exact vector store: every search scans all vectors,
-// which is fast enough for personal photo libraries (see BenchmarkSearch)
-// and never misses a result. It is safe for concurrent use.
+// Store is the embedded vector store: exact scans below ivfMin records, an
+// IVF index with exact scoring of the probed lists above (see the package
+// doc). It is safe for concurrent use.
 type Store struct {
 	dir   string
 	model vector.Model
@@ -60,6 +60,7 @@ type Store struct {
 	compactAt int64  // minimum log size before compacting
 	buf       []byte // log entry scratch space
 	broken    error  // set when the log's state on disk is unknown
+	ivfBusy   bool   // an IVF maintenance goroutine is pending
 
 	mu     sync.RWMutex
 	closed bool
@@ -104,6 +105,9 @@ func Open(dir string, m vector.Model) (*Store, error) {
 		_ = unlockDir(lock)
 		return nil, err
 	}
+	s.wmu.Lock()
+	s.maintainIVF()
+	s.wmu.Unlock()
 	return s, nil
 }
 
@@ -123,6 +127,7 @@ func (s *Store) load() error {
 		return fmt.Errorf("open vector store: %w", err)
 	}
 	s.idx, s.gen, s.snapSize = x, gen, size
+	s.loadIVF() // before replay, which keeps it in step
 
 	walPath := filepath.Join(s.dir, walFile)
 	f, err := os.OpenFile(walPath, os.O_RDWR|os.O_CREATE, 0o644)
@@ -247,6 +252,7 @@ func (s *Store) Upsert(ctx context.Context, recs []vector.Record) error {
 	}
 	s.mu.Unlock()
 	s.maybeCompact()
+	s.maintainIVF()
 	return nil
 }
 
@@ -282,12 +288,15 @@ func (s *Store) Delete(ctx context.Context, ids []int64) error {
 	}
 	s.mu.Unlock()
 	s.maybeCompact()
+	s.maintainIVF()
 	return nil
 }
 
-// Search returns the k records passing f most similar to query, exactly.
+// Search returns the k records passing f most similar to query: exactly
+// below ivfMin records or when no IVF index is built yet, else from the
+// probed IVF lists (opt.Nprobe overrides the default probe count).
 // The query is scaled to unit length first, so Score is the cosine.
-func (s *Store) Search(ctx context.Context, query []float32, k int, f vector.Filter, _ vector.SearchOptions) ([]vector.Hit, error) {
+func (s *Store) Search(ctx context.Context, query []float32, k int, f vector.Filter, opt vector.SearchOptions) ([]vector.Hit, error) {
 	if len(query) != s.model.Dim {
 		return nil, fmt.Errorf("search: query has %d values for %v: %w", len(query), s.model, vector.ErrDimension)
 	}
@@ -313,6 +322,17 @@ func (s *Store) Search(ctx context.Context, query []float32, k int, f vector.Fil
 	c, ok := s.idx.compile(f)
 	if !ok {
 		return []vector.Hit{}, nil
+	}
+	if v := s.idx.ivf; v != nil && s.idx.len() >= ivfMin {
+		if sel := s.idx.selectivity(&c); sel >= exactBelowSel || opt.Nprobe > 0 {
+			if np := v.probes(opt.Nprobe, sel); opt.Nprobe > 0 || float64(np) <= exactAboveProbe*float64(v.nlist) {
+				all, err := v.search(ctx, s.idx, q, k, np, c)
+				if err != nil {
+					return nil, fmt.Errorf("search: %w", err)
+				}
+				return rank(all, k), nil
+			}
+		}
 	}
 	hits, err := s.idx.search(ctx, q, k, c)
 	if err != nil {
@@ -398,6 +418,8 @@ func (s *Store) Close() error {
 		} else if err := s.compact(); err != nil {
 			errs = append(errs, err)
 		}
+	} else if s.broken == nil && s.idx.ivf != nil {
+		s.saveIVF(s.gen) // trained or absorbed since the last compaction
 	}
 	if err := s.wal.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close vector log: %w", err))
@@ -476,6 +498,7 @@ func (s *Store) compact() error {
 		return fmt.Errorf("compact: %w", err)
 	}
 	s.gen, s.snapSize = gen, size
+	s.saveIVF(gen)
 	if err := s.resetWAL(); err != nil {
 		s.broken = err
 		return fmt.Errorf("compact: %w", err)

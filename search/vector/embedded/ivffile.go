@@ -1,0 +1,127 @@
+package embedded
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"os"
+)
+
+// The IVF index is saved next to the snapshot, in vectors.ivf, so Open does
+// not retrain it (seconds to tens of seconds at 1M records). It is a cache:
+// a missing, stale or damaged file is ignored and the index is rebuilt in
+// the background while exact scans answer.
+//
+//	"SMLVIVF1" | generation u64 (the snapshot's) | dim u32 | records u64
+//	| nlist u32 | coarse count u32 | built u64
+//	| (coarse+1) × group start u32 | coarse × dim × f32 | nlist × dim × f32
+//	| records × list u32 (by snapshot order; nlist = tail)
+//	| CRC-32C u32 of every byte before it
+const (
+	ivfFile  = "vectors.ivf"
+	ivfMagic = "SMLVIVF1"
+)
+
+// writeIVF writes v for the records of a snapshot of generation gen to path
+// (a temp file) and fsyncs it.
+func writeIVF(path string, gen uint64, v *ivf) (err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			_ = os.Remove(path)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	h := crc32.New(crcTable)
+	w := io.MultiWriter(bw, h)
+	b := append([]byte(nil), ivfMagic...)
+	b = appendU64(b, gen)
+	b = appendU32(b, uint32(v.dim))
+	b = appendU64(b, uint64(len(v.of)))
+	b = appendU32(b, uint32(v.nlist))
+	b = appendU32(b, uint32(len(v.groups)-1))
+	b = appendU64(b, uint64(v.built))
+	for _, g := range v.groups {
+		b = appendU32(b, uint32(g))
+	}
+	b = appendFloats(b, v.coarse, 1)
+	b = appendFloats(b, v.cents, 1)
+	for _, l := range v.of {
+		b = appendU32(b, uint32(l))
+	}
+	if _, err := w.Write(b); err != nil {
+		return err
+	}
+	if _, err := bw.Write(le.AppendUint32(nil, h.Sum32())); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// readIVF loads the index saved for generation gen over n records of
+// dimension dim. Any mismatch or damage is an error; callers rebuild.
+func readIVF(path string, gen uint64, n, dim int) (*ivf, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < len(ivfMagic)+8+4+8+4+4+8+4 || string(b[:len(ivfMagic)]) != ivfMagic {
+		return nil, errors.New("not an IVF index file")
+	}
+	body, sum := b[:len(b)-4], le.Uint32(b[len(b)-4:])
+	if crc32.Checksum(body, crcTable) != sum {
+		return nil, errors.New("checksum mismatch")
+	}
+	r := body[len(ivfMagic):]
+	u32 := func() uint32 { x := le.Uint32(r); r = r[4:]; return x }
+	u64 := func() uint64 { x := le.Uint64(r); r = r[8:]; return x }
+	if g, d, m := u64(), int(u32()), u64(); g != gen || d != dim || m != uint64(n) {
+		return nil, fmt.Errorf("for generation %d, %d-d, %d records; want %d, %d-d, %d", g, d, m, gen, dim, n)
+	}
+	nlist, nc, built := uint64(u32()), uint64(u32()), u64()
+	if want := (nc+1)*4 + (nc+nlist)*uint64(dim)*4 + uint64(n)*4; uint64(len(r)) != want || nlist == 0 || nc == 0 {
+		return nil, fmt.Errorf("%d bytes of body, want %d", len(r), want)
+	}
+	v := &ivf{dim: dim, nlist: int(nlist), built: int(built), groups: make([]int32, nc+1)}
+	for g := range v.groups {
+		v.groups[g] = int32(u32())
+		if v.groups[g] > int32(nlist) || (g > 0 && v.groups[g] < v.groups[g-1]) {
+			return nil, errors.New("bad group table")
+		}
+	}
+	if v.groups[0] != 0 || v.groups[nc] != int32(nlist) {
+		return nil, errors.New("bad group table")
+	}
+	floats := func(k uint64) []float32 {
+		out := make([]float32, k)
+		for i := range out {
+			out[i] = math.Float32frombits(u32())
+		}
+		return out
+	}
+	v.coarse = floats(nc * uint64(dim))
+	v.cents = floats(nlist * uint64(dim))
+	of := make([]int32, n)
+	for i := range of {
+		l := u32()
+		if l > uint32(nlist) {
+			return nil, fmt.Errorf("record %d in list %d of %d", i, l, nlist)
+		}
+		of[i] = int32(l)
+	}
+	v.fill(n, of)
+	v.stale = len(v.lists[v.tail()])
+	return v, nil
+}

@@ -1,0 +1,115 @@
+package embedded
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// When the store builds and refreshes its IVF index. Training reads the
+// vectors for seconds, so it runs in a background goroutine holding wmu:
+// writers wait (nothing may move slots under the trainer), searches go on
+// against the old index or the exact scan. New and changed records sit in
+// the tail (scanned on every search) until absorbed into their nearest
+// lists; the centroids are retrained once the store has changed by more
+// records than it held when they were trained.
+
+// absorbAt is the tail length that triggers an absorb: a tail of n/32 adds
+// about as much scanning as one default probe.
+func absorbAt(n int) int { return max(1024, n/32) }
+
+// ivfWork returns the index maintenance due now, or nil. Caller holds wmu.
+func (s *Store) ivfWork() func() {
+	x := s.idx
+	switch n := x.len(); {
+	case n < ivfMin:
+		return nil
+	case x.ivf == nil || x.ivf.stale > x.ivf.built:
+		return s.rebuildIVF
+	case len(x.ivf.lists[x.ivf.tail()]) >= absorbAt(n):
+		return s.absorbIVF
+	}
+	return nil
+}
+
+// maintainIVF starts a background goroutine for any due maintenance.
+// Caller holds wmu.
+func (s *Store) maintainIVF() {
+	if s.ivfBusy || s.closed || s.ivfWork() == nil {
+		return
+	}
+	s.ivfBusy = true
+	go func() {
+		s.wmu.Lock()
+		defer s.wmu.Unlock()
+		s.ivfBusy = false
+		if s.closed {
+			return
+		}
+		if work := s.ivfWork(); work != nil {
+			work()
+		}
+	}()
+}
+
+// rebuildIVF trains a new index over every record and installs it. Caller
+// holds wmu.
+func (s *Store) rebuildIVF() {
+	v := trainIVF(s.idx)
+	s.mu.Lock()
+	s.idx.ivf = v
+	s.mu.Unlock()
+	s.log.Debug("built IVF index", "records", v.built, "lists", v.nlist)
+}
+
+// absorbIVF moves the tail into the lists of the nearest centroids. Caller
+// holds wmu.
+func (s *Store) absorbIVF() {
+	v := s.idx.ivf
+	tail := slices.Clone(v.lists[v.tail()])
+	to := v.assignAll(s.idx, tail)
+	s.mu.Lock()
+	for i, sl := range tail {
+		v.unlink(sl)
+		v.place(sl, to[i])
+	}
+	s.mu.Unlock()
+}
+
+// loadIVF attaches the saved index if it matches the snapshot just read.
+func (s *Store) loadIVF() {
+	path := filepath.Join(s.dir, ivfFile)
+	v, err := readIVF(path, s.gen, s.idx.len(), s.model.Dim)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		s.log.Warn("ignoring saved IVF index; it will be rebuilt", "file", path, "err", err)
+	default:
+		s.idx.ivf = v
+	}
+}
+
+// saveIVF writes the index for snapshot generation gen (absorbing the tail
+// first), or removes a saved one if there is no index. Failures only cost a
+// rebuild on the next Open, so they are logged. Caller holds wmu.
+func (s *Store) saveIVF(gen uint64) {
+	path := filepath.Join(s.dir, ivfFile)
+	if s.idx.ivf == nil {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("remove stale IVF index", "err", err)
+		}
+		return
+	}
+	if len(s.idx.ivf.lists[s.idx.ivf.tail()]) > 0 {
+		s.absorbIVF()
+	}
+	if err := writeIVF(path+tmpSuffix, gen, s.idx.ivf); err != nil {
+		s.log.Warn("save IVF index", "err", err)
+		return
+	}
+	if err := os.Rename(path+tmpSuffix, path); err != nil {
+		s.log.Warn("save IVF index", "err", err)
+	}
+}
