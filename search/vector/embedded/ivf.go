@@ -231,26 +231,9 @@ func (v *ivf) search(ctx context.Context, x *index, q []float32, k, np int, c cf
 		share[w] = append(share[w], l)
 		load[w] += len(v.lists[l])
 	}
-	heaps := make([]topK, workers)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[w] = v.scanLists(ctx, x, q, &c, share[w], &heaps[w], k)
-		}()
-	}
-	errs[0] = v.scanLists(ctx, x, q, &c, share[0], &heaps[0], k)
-	wg.Wait()
-	var all []cand
-	for w := range heaps {
-		if errs[w] != nil {
-			return nil, errs[w]
-		}
-		all = append(all, heaps[w].h...)
-	}
-	return all, nil
+	return fanOut(workers, func(w int, t *topK) error {
+		return v.scanLists(ctx, x, q, &c, share[w], t, k)
+	})
 }
 
 // nearestLists returns the np lists whose centroids score highest with q,

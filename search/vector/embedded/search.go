@@ -133,6 +133,18 @@ func (x *index) search(ctx context.Context, q []float32, k int, c cfilter) ([]ve
 	n := x.len()
 	workers := max(1, min(runtime.GOMAXPROCS(0), n/minPerWorker))
 	chunk := (n + workers - 1) / workers
+	all, err := fanOut(workers, func(w int, t *topK) error {
+		return x.scan(ctx, q, &c, w*chunk, min(n, (w+1)*chunk), t, k)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rank(all, k), nil
+}
+
+// fanOut runs scan for workers 0..workers-1, worker 0 on the calling
+// goroutine, each into its own heap, and returns every candidate they kept.
+func fanOut(workers int, scan func(w int, t *topK) error) ([]cand, error) {
 	heaps := make([]topK, workers)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
@@ -140,10 +152,10 @@ func (x *index) search(ctx context.Context, q []float32, k int, c cfilter) ([]ve
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[w] = x.scan(ctx, q, &c, w*chunk, min(n, (w+1)*chunk), &heaps[w], k)
+			errs[w] = scan(w, &heaps[w])
 		}()
 	}
-	errs[0] = x.scan(ctx, q, &c, 0, min(n, chunk), &heaps[0], k)
+	errs[0] = scan(0, &heaps[0])
 	wg.Wait()
 	var all []cand
 	for w := range heaps {
@@ -152,7 +164,7 @@ func (x *index) search(ctx context.Context, q []float32, k int, c cfilter) ([]ve
 		}
 		all = append(all, heaps[w].h...)
 	}
-	return rank(all, k), nil
+	return all, nil
 }
 
 // rank sorts the workers' candidates best first and keeps k.
