@@ -168,11 +168,11 @@ func milvusCtl(t *testing.T, ctl, action string) {
 // checks that nothing is lost: the run finishes with the rest pending in the
 // catalog, and after the restart a sync brings Milvus level with the catalog
 // and its searches match the embedded store again. It stops the server
-// other tests use, so it runs on its own (make test-milvus-outage).
+// other tests use, so it runs only in make test-milvus, after the other Milvus tests.
 func TestMilvusOutage(t *testing.T) {
 	ctl := os.Getenv(milvusCtlEnv)
 	if ctl == "" {
-		t.Skipf("%s not set: this test stops and restarts the Milvus server, so it runs alone in `make test-milvus-outage`", milvusCtlEnv)
+		t.Skipf("%s not set: this test stops and restarts the Milvus server, so it runs only in `make test-milvus` with %[1]s set to scripts/milvus-server.sh", milvusCtlEnv)
 	}
 	exact, dir := holidaysEngine(t)
 	cfg := testConfig(t, t.TempDir())
