@@ -98,21 +98,22 @@ func (x *index) put(id int64, v []float32, scale float32, m meta) {
 		x.ids = append(x.ids, id)
 		x.metas = append(x.metas, m)
 		x.vecs = append(x.vecs, v...)
-		if x.ivf != nil {
-			x.ivf.added(s)
-		}
 	} else {
 		x.metas[s] = m
 		copy(x.vecs[int(s)*x.dim:], v)
-		if x.ivf != nil {
-			x.ivf.changed(s)
-		}
 	}
+	dst := x.vecs[int(s)*x.dim : int(s+1)*x.dim]
 	if scale != 1 {
-		dst := x.vecs[int(s)*x.dim : int(s+1)*x.dim]
 		for i := range dst {
 			dst[i] *= scale
 		}
+	}
+	switch {
+	case x.ivf == nil:
+	case ok:
+		x.ivf.changed(s, dst)
+	default:
+		x.ivf.added(s, dst)
 	}
 }
 

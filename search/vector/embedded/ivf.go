@@ -63,6 +63,8 @@ type ivf struct {
 	pos    []int32   // slot → position in its list
 	built  int       // records when the centroids were trained
 	stale  int       // updates, inserts and deletes since then
+	mean   []float32 // the records' mean at training (saved with the index)
+	codes  *signCodes
 }
 
 func (v *ivf) tail() int { return v.nlist }
@@ -82,20 +84,37 @@ func (v *ivf) unlink(s int32) {
 	v.lists[l] = list[:len(list)-1]
 }
 
-// added records a new slot (the index appended it): it goes to the tail.
-func (v *ivf) added(s int32) {
+// added records a new slot holding unit vector vec (the index appended
+// it): it goes to the tail.
+func (v *ivf) added(s int32, vec []float32) {
 	v.of = append(v.of, 0)
 	v.pos = append(v.pos, 0)
 	v.place(s, int32(v.tail()))
 	v.stale++
+	if v.codes != nil {
+		v.codes.set(s, vec)
+	}
 }
 
-// changed records a slot whose vector was replaced: its list may no longer
-// be the nearest, so it moves to the tail until the next absorb.
-func (v *ivf) changed(s int32) {
+// changed records a slot whose vector was replaced by vec: its list may no
+// longer be the nearest, so it moves to the tail until the next absorb.
+func (v *ivf) changed(s int32, vec []float32) {
 	v.unlink(s)
 	v.place(s, int32(v.tail()))
 	v.stale++
+	if v.codes != nil {
+		v.codes.set(s, vec)
+	}
+}
+
+// encode builds the sign codes of every slot of x (see signCodes), for
+// dimensions that have them.
+func (v *ivf) encode(x *index) {
+	if !codable(v.dim) || len(v.mean) != v.dim {
+		return
+	}
+	v.codes = newSignCodes(v.mean, x.len())
+	v.codes.encodeAll(x)
 }
 
 // removed mirrors index.remove: slot s leaves, and slot last (if another)
@@ -110,6 +129,9 @@ func (v *ivf) removed(s, last int32) {
 	v.of = v.of[:last]
 	v.pos = v.pos[:last]
 	v.stale++
+	if v.codes != nil {
+		v.codes.removed(s, last)
+	}
 }
 
 // assignCoarse is how many coarse groups a record's fine list is sought

@@ -18,11 +18,12 @@ import (
 //	"SMLVIVF1" | generation u64 (the snapshot's) | dim u32 | records u64
 //	| nlist u32 | coarse count u32 | built u64
 //	| (coarse+1) × group start u32 | coarse × dim × f32 | nlist × dim × f32
-//	| records × list u32 (by snapshot order; nlist = tail)
+//	| dim × f32 (the records' mean) | records × list u32 (by snapshot order;
+//	nlist = tail)
 //	| CRC-32C u32 of every byte before it
 const (
 	ivfFile  = "vectors.ivf"
-	ivfMagic = "SMLVIVF1"
+	ivfMagic = "SMLVIVF2" // SMLVIVF1 (no mean) is rebuilt
 )
 
 // writeIVF writes v for the records of a snapshot of generation gen to path
@@ -55,6 +56,7 @@ func writeIVF(path string, gen uint64, v *ivf) (err error) {
 	}
 	b = appendFloats(b, v.coarse, 1)
 	b = appendFloats(b, v.cents, 1)
+	b = appendFloats(b, v.mean, 1)
 	for _, l := range v.of {
 		b = appendU32(b, uint32(l))
 	}
@@ -91,7 +93,7 @@ func readIVF(path string, gen uint64, n, dim int) (*ivf, error) {
 		return nil, fmt.Errorf("for generation %d, %d-d, %d records; want %d, %d-d, %d", g, d, m, gen, dim, n)
 	}
 	nlist, nc, built := uint64(u32()), uint64(u32()), u64()
-	if want := (nc+1)*4 + (nc+nlist)*uint64(dim)*4 + uint64(n)*4; uint64(len(r)) != want || nlist == 0 || nc == 0 {
+	if want := (nc+1)*4 + (nc+nlist+1)*uint64(dim)*4 + uint64(n)*4; uint64(len(r)) != want || nlist == 0 || nc == 0 {
 		return nil, fmt.Errorf("%d bytes of body, want %d", len(r), want)
 	}
 	v := &ivf{dim: dim, nlist: int(nlist), built: int(built), groups: make([]int32, nc+1)}
@@ -113,6 +115,7 @@ func readIVF(path string, gen uint64, n, dim int) (*ivf, error) {
 	}
 	v.coarse = floats(nc * uint64(dim))
 	v.cents = floats(nlist * uint64(dim))
+	v.mean = floats(uint64(dim))
 	of := make([]int32, n)
 	for i := range of {
 		l := u32()

@@ -87,6 +87,7 @@ func (s *Store) loadIVF() {
 	case err != nil:
 		s.log.Warn("ignoring saved IVF index; it will be rebuilt", "file", path, "err", err)
 	default:
+		v.encode(s.idx)
 		s.idx.ivf = v
 	}
 }

@@ -60,6 +60,8 @@ func trainIVF(x *index) *ivf {
 	}
 	v.fill(n, v.assignAll(x, all))
 	v.built = n
+	v.mean = meanOf(x)
+	v.encode(x)
 	return v
 }
 

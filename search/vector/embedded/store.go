@@ -324,7 +324,15 @@ func (s *Store) Search(ctx context.Context, query []float32, k int, f vector.Fil
 		return []vector.Hit{}, nil
 	}
 	if v := s.idx.ivf; v != nil && s.idx.len() >= ivfMin {
-		if sel := s.idx.selectivity(&c); sel >= exactBelowSel || opt.Nprobe > 0 {
+		sel := s.idx.selectivity(&c)
+		if matches := int(sel * float64(s.idx.len())); opt.Nprobe <= 0 && sel < exactBelowSel && v.codes != nil && matches >= codedMinMatches {
+			top, err := v.codes.search(ctx, s.idx, q, k, matches, c)
+			if err != nil {
+				return nil, fmt.Errorf("search: %w", err)
+			}
+			return rank(top, k), nil
+		}
+		if sel >= exactBelowSel || opt.Nprobe > 0 {
 			if np := v.probes(opt.Nprobe, sel); opt.Nprobe > 0 || float64(np) <= exactAboveProbe*float64(v.nlist) {
 				all, err := v.search(ctx, s.idx, q, k, np, c)
 				if err != nil {
