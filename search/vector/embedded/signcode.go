@@ -37,6 +37,17 @@ func rerankFor(k, matches int) int {
 	return max(1000, 50*k, matches/50)
 }
 
+// fetchBatch is how many matched codes are fetched from memory together.
+const fetchBatch = 32
+
+// sink keeps the prefetching loads of search from being optimised away;
+// the value is meaningless.
+func (c *signCodes) sink(b byte) {
+	if b == 0xff && len(c.bits) == 0 {
+		panic("unreachable")
+	}
+}
+
 func newSignCodes(mean []float32, n int) *signCodes {
 	nb := len(mean) / 8
 	return &signCodes{nb: nb, mean: mean, bits: make([]byte, n*nb), scale: make([]float32, n)}
@@ -115,38 +126,56 @@ func meanOf(x *index) []float32 {
 }
 
 // table returns, for each code byte b and each of its 256 values, the sum
-// over its 8 dimensions of ±q_d: the estimate of a code is then nb lookups.
-func (c *signCodes) table(q []float32) [][256]float32 {
-	t := make([][256]float32, c.nb)
-	for b := range t {
-		row := &t[b]
-		var neg float32
+// over its 8 dimensions of ±q_d, offset to be non-negative and rounded to
+// a byte: the estimate of a code is then nb lookups into a table small
+// enough for the L1 cache (16 KB at 512-d; float32 entries, 4× larger,
+// measured 2× slower). The rounding adds noise of a fraction of the code's
+// own; the exact re-score removes both.
+// An estimate is then float32(sum)·step − base.
+func (c *signCodes) table(q []float32) (t [][256]uint8, step, base float32) {
+	f := make([][256]float32, c.nb)
+	var top float32
+	for b := range f {
+		row := &f[b]
+		var neg, abs float32
 		for j := range 8 {
 			neg -= q[8*b+j]
+			abs += max(q[8*b+j], -q[8*b+j])
 		}
 		row[0] = neg
 		for p := 1; p < 256; p++ {
 			low := p & -p
 			row[p] = row[p&^low] + 2*q[8*b+lowBit(low)]
 		}
+		top = max(top, abs) // the largest |entry| of any row
 	}
-	return t
+	t = make([][256]uint8, c.nb)
+	if top == 0 {
+		return t, 0, 0
+	}
+	unit := 255 / (2 * top)
+	for b := range f {
+		for p, e := range f[b] {
+			t[b][p] = uint8((e+top)*unit + 0.5)
+		}
+	}
+	return t, 1 / unit, float32(c.nb) * top
 }
 
 // estimate is Σ_b t[b][code[b]] with four accumulators, so the additions
 // overlap instead of waiting on each other.
-func estimate(t [][256]float32, code []byte) float32 {
+func estimate(t [][256]uint8, code []byte) uint32 {
 	code = code[:len(t)]
-	var e0, e1, e2, e3 float32
+	var e0, e1, e2, e3 uint32
 	b := 0
 	for ; b+4 <= len(code); b += 4 {
-		e0 += t[b][code[b]]
-		e1 += t[b+1][code[b+1]]
-		e2 += t[b+2][code[b+2]]
-		e3 += t[b+3][code[b+3]]
+		e0 += uint32(t[b][code[b]])
+		e1 += uint32(t[b+1][code[b+1]])
+		e2 += uint32(t[b+2][code[b+2]])
+		e3 += uint32(t[b+3][code[b+3]])
 	}
 	for ; b < len(code); b++ {
-		e0 += t[b][code[b]]
+		e0 += uint32(t[b][code[b]])
 	}
 	return (e0 + e1) + (e2 + e3)
 }
@@ -164,7 +193,7 @@ func lowBit(p int) int {
 // rerankFor(k, matches) and returns the top k of those by exact score.
 // The caller holds a read lock.
 func (c *signCodes) search(ctx context.Context, x *index, q []float32, k, matches int, f cfilter) ([]cand, error) {
-	t := c.table(q)
+	t, step, base := c.table(q)
 	r := rerankFor(k, matches)
 	n, nb := x.len(), c.nb
 	workers := max(1, min(runtime.GOMAXPROCS(0), n/minPerWorker))
@@ -173,6 +202,26 @@ func (c *signCodes) search(ctx context.Context, x *index, q []float32, k, matche
 	est, err := fanOut(workers, func(w int, h *topK) error {
 		h.k = r
 		lo, hi := w*chunk, min(n, (w+1)*chunk)
+		batch := make([]int32, 0, fetchBatch)
+		var touched byte
+		score := func() {
+			// Load every matched code's cache lines before using any, so
+			// their misses overlap instead of costing a memory round trip
+			// each (measured: 230 ns per code at 512-d without this).
+			for _, s := range batch {
+				for off := int(s) * nb; off < int(s+1)*nb; off += 64 {
+					touched |= c.bits[off]
+				}
+			}
+			for _, s := range batch {
+				e := (float32(estimate(t, c.bits[int(s)*nb:int(s+1)*nb:int(s+1)*nb]))*step - base) * c.scale[s]
+				if h.full() && e < h.h[0].score {
+					continue
+				}
+				h.push(cand{score: e, id: int64(s)})
+			}
+			batch = batch[:0]
+		}
 		for s := lo; s < hi; s++ {
 			if (s-lo)%ctxEvery == 0 {
 				if err := ctx.Err(); err != nil {
@@ -182,12 +231,12 @@ func (c *signCodes) search(ctx context.Context, x *index, q []float32, k, matche
 			if !f.all && !f.match(&x.metas[s]) {
 				continue
 			}
-			e := estimate(t, c.bits[s*nb:(s+1)*nb:(s+1)*nb]) * c.scale[s]
-			if h.full() && e < h.h[0].score {
-				continue
+			if batch = append(batch, int32(s)); len(batch) == fetchBatch {
+				score()
 			}
-			h.push(cand{score: e, id: int64(s)})
 		}
+		score()
+		c.sink(touched)
 		return nil
 	})
 	if err != nil {
