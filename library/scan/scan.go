@@ -434,14 +434,18 @@ func (s *scanner) process(j job) outcome {
 	s.mu.Unlock()
 	needThumb := !s.opt.Thumbs.Has(hash)
 
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err == nil && !needEmbed && !needThumb {
+	// The size comes from the header: the decode below may run at a
+	// reduced scale.
+	cfg, _, cfgErr := image.DecodeConfig(bytes.NewReader(data))
+	if cfgErr == nil {
 		p.Width, p.Height = cfg.Width, cfg.Height
 		if orientationSwaps(imagefile.EffectiveOrientation(m.Orientation, m.PixelWidth, m.PixelHeight, cfg.Width, cfg.Height)) {
 			p.Width, p.Height = p.Height, p.Width
 		}
-		o.photo = p
-		return o
+		if !needEmbed && !needThumb {
+			o.photo = p
+			return o
+		}
 	}
 
 	img, err := Upright(data, m, s.opt.MaxPixels, s.minSide())
@@ -449,7 +453,9 @@ func (s *scanner) process(j job) outcome {
 		o.fail, o.err = failReason(err), err
 		return o
 	}
-	p.Width, p.Height = img.Bounds().Dx(), img.Bounds().Dy()
+	if cfgErr != nil {
+		p.Width, p.Height = img.Bounds().Dx(), img.Bounds().Dy()
+	}
 	if needThumb {
 		if err := s.opt.Thumbs.Write(hash, img); err != nil {
 			o.fail, o.err = "thumbnail", err

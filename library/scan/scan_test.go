@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -375,5 +376,38 @@ func TestMissingRootDeletesNothing(t *testing.T) {
 	}
 	if n, _ := f.cat.Count(ctx, vector.Filter{}); n != 1 {
 		t.Fatalf("catalog holds %d photos, want 1", n)
+	}
+}
+
+// A large JPEG is decoded at a reduced scale for the model and thumbnail;
+// the catalog must still record the photo's real size.
+func TestCatalogKeepsFullSizeOfScaledDecodes(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		w, h int
+	}{{"wide.jpg", 1600, 1200}, {"tall.jpg", 900, 2000}} {
+		img := image.NewNRGBA(image.Rect(0, 0, tc.w, tc.h))
+		for i := range img.Pix {
+			img.Pix[i] = uint8(i * 7)
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80}); err != nil {
+			t.Fatal(err)
+		}
+		f.write(tc.name, buf.Bytes())
+	}
+	if _, err := f.run(ctx, f.store); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		w, h int
+	}{{"wide.jpg", 1600, 1200}, {"tall.jpg", 900, 2000}} {
+		p, err := f.cat.PhotoByPath(ctx, filepath.Join(f.root, tc.name))
+		if err != nil || p.Width != tc.w || p.Height != tc.h {
+			t.Errorf("%s: %d×%d (%v), want %d×%d", tc.name, p.Width, p.Height, err, tc.w, tc.h)
+		}
 	}
 }

@@ -10,8 +10,11 @@
 // the centroids, then scans exactly only the records of the nearest 1.5% of
 // lists, at least 24 (SearchOptions.Nprobe overrides), so scores are exact
 // and only the choice of records scored is approximate. A filter widens
-// the probe by 1.5/selectivity; one keeping under 15% of records, or a
-// probe of over a quarter of the lists, uses the exact scan. Records
+// the probe by 1.5/selectivity; a probe of over a quarter of the lists
+// uses the exact scan. A filter keeping under 15% of records goes to the
+// sign codes (signcode.go: one bit per dimension per record, ranked by
+// byte lookup tables, the best 2% re-scored exactly) when it keeps more
+// than 8192 records, else to the exact filtered scan. Records
 // written since the last training sit in a tail every search scans; the
 // tail is absorbed into its nearest lists in the background, and the
 // centroids are retrained in the background once more records changed than
@@ -24,7 +27,8 @@
 // with parallel slices of IDs and 32-byte metadata whose strings (make,
 // model, lens, folder) are interned, plus an ID→slot map. Deletes move the
 // last slot into the hole. Memory is the raw float32 bytes plus roughly 100
-// bytes per record.
+// bytes per record, plus dim/8+4 bytes of sign code per record once an IVF
+// index exists (3% of the vectors).
 //
 // # Files
 //
@@ -37,7 +41,9 @@
 //	              store open; holds that process's pid for the error message.
 //	vectors.snap  the snapshot: every record as of the last compaction.
 //	vectors.wal   the write-ahead log of changes since the snapshot.
-//	vectors.ivf   the IVF centroids and each snapshot record's list, for
+//	vectors.ivf   the IVF centroids, the records' mean (the sign codes'
+//	              origin; the codes are recomputed on open) and each
+//	              snapshot record's list, for
 //	              the snapshot's generation (ivffile.go); a cache that is
 //	              rebuilt when missing, stale or damaged.
 //
