@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"math"
+	"math/bits"
 	"runtime"
 )
 
@@ -144,8 +145,8 @@ func (c *signCodes) table(q []float32) (t [][256]uint8, step, base float32) {
 		}
 		row[0] = neg
 		for p := 1; p < 256; p++ {
-			low := p & -p
-			row[p] = row[p&^low] + 2*q[8*b+lowBit(low)]
+			low := bits.TrailingZeros(uint(p))
+			row[p] = row[p&^(1<<low)] + 2*q[8*b+low]
 		}
 		top = max(top, abs) // the largest |entry| of any row
 	}
@@ -178,15 +179,6 @@ func estimate(t [][256]uint8, code []byte) uint32 {
 		e0 += uint32(t[b][code[b]])
 	}
 	return (e0 + e1) + (e2 + e3)
-}
-
-func lowBit(p int) int {
-	n := 0
-	for p > 1 {
-		p >>= 1
-		n++
-	}
-	return n
 }
 
 // search ranks the records passing f by their codes, keeps the best
