@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"math"
 	"time"
+	"unsafe"
 
 	"github.com/simili/simili/search/vector"
 )
@@ -107,6 +108,20 @@ func (d *decoder) str() string {
 func (d *decoder) floats(dst []float32) {
 	b := d.bytes(4 * len(dst))
 	if b == nil {
+		return
+	}
+	decodeFloats(dst, b)
+}
+
+// decodeFloats fills dst from the little-endian float32s in b: a plain
+// memory copy on little-endian machines (all Simili ships on), where the
+// per-value loop took most of Open's time (930 of 1220 ms at 100k×2048).
+func decodeFloats(dst []float32, b []byte) {
+	if len(dst) == 0 {
+		return
+	}
+	if binary.NativeEndian.Uint16([]byte{1, 0}) == 1 {
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), 4*len(dst)), b[:4*len(dst)])
 		return
 	}
 	for i := range dst {

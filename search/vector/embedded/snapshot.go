@@ -222,6 +222,7 @@ func readSnapshot(path string, m vector.Model) (x *index, gen uint64, size int64
 	}
 
 	x = newIndex(dim, n)
+	adviseHuge(x.vecs)
 	x.strs = strs
 	x.vecs = x.vecs[:n*dim]
 	x.ids = x.ids[:n]
@@ -260,10 +261,7 @@ func readSnapshot(path string, m vector.Model) (x *index, gen uint64, size int64
 			x.ids[i] = id
 			x.metas[i] = mt
 			x.slot[id] = int32(i)
-			v := x.vecs[i*dim : (i+1)*dim]
-			for j := range v {
-				v[j] = math.Float32frombits(le.Uint32(r[snapRecordFixed+4*j:]))
-			}
+			decodeFloats(x.vecs[i*dim:(i+1)*dim], r[snapRecordFixed:])
 		}
 	}
 	var trailer [4]byte

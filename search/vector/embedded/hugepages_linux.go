@@ -1,0 +1,27 @@
+package embedded
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// adviseHuge asks Linux to back the (not yet touched) array under v with
+// transparent huge pages where the system allows it on request
+// (transparent_hugepage=madvise, the common default). Filling a freshly
+// allocated 800 MB array otherwise costs 200k page faults, which measured
+// 720 ms of a 920 ms Open at 100k×2048. Best effort: errors are ignored.
+func adviseHuge(v []float32) {
+	if cap(v) == 0 {
+		return
+	}
+	const page = 4096
+	base := unsafe.Pointer(unsafe.SliceData(v))
+	addr := uintptr(base)
+	start := (addr + page - 1) &^ (page - 1)
+	end := (addr + uintptr(cap(v))*4) &^ (page - 1)
+	if end <= start+2<<20 {
+		return // smaller than one huge page
+	}
+	_ = unix.Madvise(unsafe.Slice((*byte)(unsafe.Add(base, start-addr)), end-start), unix.MADV_HUGEPAGE)
+}
