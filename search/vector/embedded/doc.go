@@ -7,7 +7,7 @@
 //
 // From 20,000 records an IVF index (ivf.go, trained by kmeans.go) groups
 // records into about 4·sqrt(N) lists by nearest centroid; a search scores
-// the centroids, then scans exactly only the records of the nearest 1.5% of
+// the centroids, then scans exactly only the records of the nearest 2% of
 // lists, at least 24 (SearchOptions.Nprobe overrides), so scores are exact
 // and only the choice of records scored is approximate. A filter widens
 // the probe by 1.5/selectivity; a probe of over a quarter of the lists
