@@ -27,6 +27,11 @@ type SearchResult struct {
 	StoreRSSMB float64 `json:"store_rss_mb"`  // resident memory the opened store adds
 	RawMB      float64 `json:"raw_vector_mb"` // n × dim × 4 bytes
 	OpenMs     float64 `json:"open_ms"`       // loading the store from disk
+	// StealMs is CPU time the hypervisor took from this machine's CPUs
+	// while the queries ran (Linux /proc/stat; 0 elsewhere). On a shared
+	// VM it arrives in slices of tens of milliseconds that land on single
+	// queries and dominate p99 when it is high.
+	StealMs float64 `json:"cpu_steal_ms"`
 }
 
 // Opener opens the store under test; called twice (fill, then reopen).
@@ -110,6 +115,7 @@ func Search(ctx context.Context, name string, open Opener, n, dim, queries int, 
 	} {
 		lat := make([]float64, 0, queries)
 		var recall float64
+		steal0 := stealMs()
 		for q := 0; q < queries; q++ {
 			t0 := time.Now()
 			hits, err := store.Search(ctx, qs[q*dim:(q+1)*dim], 10, f.filter, vector.SearchOptions{})
@@ -125,6 +131,7 @@ func Search(ctx context.Context, name string, open Opener, n, dim, queries int, 
 			P50Ms: lat[len(lat)/2], P99Ms: lat[min(len(lat)-1, len(lat)*99/100)],
 			RecallAt10: recall / float64(queries),
 			StoreRSSMB: rss, RawMB: float64(n*dim*4) / (1 << 20), OpenMs: openMs,
+			StealMs: stealMs() - steal0,
 		})
 	}
 	return out, nil
@@ -194,6 +201,23 @@ func exactTop10(data, qs []float32, dim, queries int, keep func(int) bool) [][]i
 }
 
 // rssBytes reads this process's resident set size.
+// stealMs returns the machine's cumulative steal time in milliseconds: the
+// eighth value of /proc/stat's cpu line, in USER_HZ ticks (100 per second
+// on Linux's supported architectures).
+func stealMs() float64 {
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(raw), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 9 || fields[0] != "cpu" {
+		return 0
+	}
+	ticks, _ := strconv.ParseFloat(fields[8], 64)
+	return ticks * 10
+}
+
 func rssBytes() int64 {
 	raw, err := os.ReadFile("/proc/self/statm")
 	if err != nil {

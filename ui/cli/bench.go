@@ -87,9 +87,9 @@ func printBench(env Env, r bench.Report) error {
 	fmt.Fprintf(w, "index_cpu_s_per_photo_resnet50  %s\n", f(r.IndexCPUSecPerPhotoResNet, "%.3f"))
 	fmt.Fprintf(w, "(%d generated 12-MP photos, %d CPUs)\n\n", r.IndexPhotos, r.CPUs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "store\tN\tdim\tfilter\tp50 ms\tp99 ms\trecall@10\tRSS MB\traw MB\topen ms\t")
+	fmt.Fprintln(tw, "store\tN\tdim\tfilter\tp50 ms\tp99 ms\trecall@10\tRSS MB\traw MB\topen ms\tsteal ms\t")
 	for _, s := range append(r.Search, r.Milvus...) {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.2f\t%.2f\t%.3f\t%.0f\t%.0f\t%.0f\t\n", s.Store, s.N, s.Dim, s.Filter, s.P50Ms, s.P99Ms, s.RecallAt10, s.StoreRSSMB, s.RawMB, s.OpenMs)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.2f\t%.2f\t%.3f\t%.0f\t%.0f\t%.0f\t%.0f\t\n", s.Store, s.N, s.Dim, s.Filter, s.P50Ms, s.P99Ms, s.RecallAt10, s.StoreRSSMB, s.RawMB, s.OpenMs, s.StealMs)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
