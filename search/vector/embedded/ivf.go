@@ -110,16 +110,6 @@ func (v *ivf) changed(s int32, vec []float32) {
 	}
 }
 
-// encode builds the sign codes of every slot of x (see signCodes), for
-// dimensions that have them.
-func (v *ivf) encode(x *index) {
-	if !codable(v.dim) || len(v.mean) != v.dim {
-		return
-	}
-	v.codes = newSignCodes(v.mean, x.len())
-	v.codes.encodeAll(x)
-}
-
 // removed mirrors index.remove: slot s leaves, and slot last (if another)
 // is renumbered s.
 func (v *ivf) removed(s, last int32) {

@@ -124,6 +124,9 @@ func ivfFigures(t *testing.T, n, dim int, probes []int) {
 	}
 	openTime := time.Since(start)
 	defer s.Close()
+	if err := s.WaitIndexed(ctx); err != nil { // the sign codes
+		t.Fatal(err)
+	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	if s.idx.ivf == nil {

@@ -50,7 +50,9 @@ func (s *Store) maintainIVF() {
 		if s.closed {
 			return
 		}
-		if work := s.ivfWork(); work != nil {
+		// One item can make the next due (training leaves the codes to
+		// encodeIVF), so run until none is.
+		for work := s.ivfWork(); work != nil && !s.closed; work = s.ivfWork() {
 			work()
 		}
 	}()
@@ -66,9 +68,10 @@ func (s *Store) rebuildIVF() {
 	s.log.Debug("built IVF index", "records", v.built, "lists", v.nlist)
 }
 
-// encodeIVF computes the sign codes of an index loaded from disk: half a
-// second at 100k×2048, which Open would otherwise spend before returning.
-// Until they exist, selective filters use the exact scan. Caller holds wmu.
+// encodeIVF computes the sign codes of a newly trained or loaded index:
+// half a second at 100k×2048, which Open would otherwise spend before
+// returning. Until they exist, selective filters use the exact scan.
+// Caller holds wmu.
 func (s *Store) encodeIVF() {
 	v := s.idx.ivf
 	c := newSignCodes(v.mean, s.idx.len())
@@ -101,7 +104,7 @@ func (s *Store) loadIVF() {
 	case err != nil:
 		s.log.Warn("ignoring saved IVF index; it will be rebuilt", "file", path, "err", err)
 	default:
-		s.idx.ivf = v // its sign codes follow in the background (encodeIVF)
+		s.idx.ivf = v // its sign codes follow (encodeIVF)
 	}
 }
 

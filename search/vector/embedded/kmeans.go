@@ -60,8 +60,7 @@ func trainIVF(x *index) *ivf {
 	}
 	v.fill(n, v.assignAll(x, all))
 	v.built = n
-	v.mean = meanOf(x)
-	v.encode(x)
+	v.mean = meanOf(x) // the sign codes' origin; encodeIVF builds them
 	return v
 }
 

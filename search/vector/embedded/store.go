@@ -295,8 +295,8 @@ func (s *Store) Delete(ctx context.Context, ids []int64) error {
 // Search returns the k records passing f most similar to query: exactly
 // below ivfMin records or when no IVF index is built yet, else from the
 // probed IVF lists (opt.Nprobe overrides the default probe count), or, for
-// a filter keeping few but many records, by re-scoring the records its
-// sign codes rank best.
+// a filter keeping under 15% of the records but more than 8192 of them, by
+// re-scoring exactly the matches their sign codes rank best.
 // The query is scaled to unit length first, so Score is the cosine.
 func (s *Store) Search(ctx context.Context, query []float32, k int, f vector.Filter, opt vector.SearchOptions) ([]vector.Hit, error) {
 	if len(query) != s.model.Dim {
