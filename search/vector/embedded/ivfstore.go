@@ -58,12 +58,13 @@ func (s *Store) maintainIVF() {
 	}()
 }
 
-// rebuildIVF trains a new index over every record and installs it. Caller
-// holds wmu.
+// rebuildIVF trains a new index over every record and installs it with
+// the records laid out list by list (ivflayout.go). Caller holds wmu.
 func (s *Store) rebuildIVF() {
 	v := trainIVF(s.idx)
+	vecs, ids, metas, v := listOrder(s.idx, v)
 	s.mu.Lock()
-	s.idx.ivf = v
+	s.idx.installLayout(vecs, ids, metas, v)
 	s.mu.Unlock()
 	s.log.Debug("built IVF index", "records", v.built, "lists", v.nlist)
 }
