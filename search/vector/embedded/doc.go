@@ -18,7 +18,10 @@
 // written since the last training sit in a tail every search scans; the
 // tail is absorbed into its nearest lists in the background, and the
 // centroids are retrained in the background once more records changed than
-// were trained on (ivfstore.go). The index is saved in vectors.ivf.
+// were trained on (ivfstore.go). After each training the records are
+// renumbered list by list, so a probe reads each list's vectors as one
+// contiguous run (ivflayout.go; this costs a transient copy of the
+// vectors). The index is saved in vectors.ivf.
 // Until an index exists, searches use the exact scan.
 //
 // # Memory
