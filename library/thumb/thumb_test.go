@@ -123,6 +123,44 @@ func TestWriteLoad(t *testing.T) {
 	}
 }
 
+// TestLoadRemovesDamagedThumbnail: what a crash can leave behind (an empty
+// or a cut-off file) is never shown as a thumbnail: Has rejects the empty
+// one, and Load removes a damaged one and reports it missing.
+func TestLoadRemovesDamagedThumbnail(t *testing.T) {
+	c, _ := newCache(t, 64)
+	if err := c.Write(hashA, uniform(200, 100, color.Gray{90})); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(c.Path(hashA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		data    []byte
+		wantHas bool
+	}{
+		{"empty", nil, false},
+		{"cut off", whole[:len(whole)/2], true},
+		{"garbage", []byte("not a jpeg at all"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(c.Path(hashA), tc.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Has(hashA); got != tc.wantHas {
+				t.Errorf("Has = %v, want %v", got, tc.wantHas)
+			}
+			if _, err := c.Load(hashA); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("Load: %v, want an error matching fs.ErrNotExist", err)
+			}
+			if c.Has(hashA) {
+				t.Error("damaged thumbnail still there after Load")
+			}
+		})
+	}
+}
+
 func TestRemoveAndNoLeftovers(t *testing.T) {
 	c, dir := newCache(t, 32)
 	var wg sync.WaitGroup

@@ -16,16 +16,24 @@ import (
 // Report is what `simili bench --json` prints: every figure measured here.
 // A nil figure could not be measured; Skipped says why.
 type Report struct {
-	PrepMsPerPhoto12MP         *float64       `json:"prep_ms_per_photo_12mp"`
-	IndexPhotosPerSecResNet50  *float64       `json:"index_photos_per_s_resnet50"`
-	IndexPhotosPerSecSqueeze   *float64       `json:"index_photos_per_s_squeezenet"`
-	IndexCPUSecPerPhotoResNet  *float64       `json:"index_cpu_s_per_photo_resnet50"`
-	IndexCPUSecPerPhotoSqueeze *float64       `json:"index_cpu_s_per_photo_squeezenet"`
-	Search                     []SearchResult `json:"search"`
-	Milvus                     []SearchResult `json:"milvus_search,omitempty"`
-	Skipped                    []string       `json:"skipped,omitempty"`
-	CPUs                       int            `json:"cpus"`
-	IndexPhotos                int            `json:"index_photos"`
+	PrepMsPerPhoto12MP         *float64 `json:"prep_ms_per_photo_12mp"`
+	IndexPhotosPerSecResNet50  *float64 `json:"index_photos_per_s_resnet50"`
+	IndexPhotosPerSecSqueeze   *float64 `json:"index_photos_per_s_squeezenet"`
+	IndexCPUSecPerPhotoResNet  *float64 `json:"index_cpu_s_per_photo_resnet50"`
+	IndexCPUSecPerPhotoSqueeze *float64 `json:"index_cpu_s_per_photo_squeezenet"`
+	// The same runs with each model's int8 variant (embed.Quantize),
+	// calibrated on 24 of the generated photos; Int8Fidelity is each
+	// variant's mean cosine to its float model on the held-out ones.
+	IndexPhotosPerSecResNet50Int8  *float64           `json:"index_photos_per_s_resnet50_int8"`
+	IndexCPUSecPerPhotoResNetInt8  *float64           `json:"index_cpu_s_per_photo_resnet50_int8"`
+	IndexPhotosPerSecSqueezeInt8   *float64           `json:"index_photos_per_s_squeezenet_int8"`
+	IndexCPUSecPerPhotoSqueezeInt8 *float64           `json:"index_cpu_s_per_photo_squeezenet_int8"`
+	Int8Fidelity                   map[string]float64 `json:"int8_mean_cosine,omitempty"`
+	Search                         []SearchResult     `json:"search"`
+	Milvus                         []SearchResult     `json:"milvus_search,omitempty"`
+	Skipped                        []string           `json:"skipped,omitempty"`
+	CPUs                           int                `json:"cpus"`
+	IndexPhotos                    int                `json:"index_photos"`
 }
 
 // Options chooses what to measure.
@@ -68,7 +76,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return r, err
 	}
 	r.IndexPhotos = o.Photos
-	for _, model := range []string{"squeezenet", "resnet50-random"} {
+	for _, model := range []string{"squeezenet", "resnet50-random", "squeezenet-int8", "resnet50-random-int8"} {
 		cfg := o.Config
 		cfg.Model, cfg.ModelFile = model, ""
 		cfg.Store = "embedded"
@@ -77,6 +85,17 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		cfg.CacheDir = filepath.Join(o.WorkDir, "cache-"+model)
 		os.RemoveAll(cfg.CacheDir)
 		s, _ := embed.Builtin(model)
+		if s.Base != "" {
+			fid, err := ensureInt8(ctx, o.Config, s, photos, cfg.DataDir)
+			if err != nil {
+				skip("index %s: %v", model, err)
+				continue
+			}
+			if r.Int8Fidelity == nil {
+				r.Int8Fidelity = map[string]float64{}
+			}
+			r.Int8Fidelity[model] = fid
+		}
 		modelFile := filepath.Join(o.Config.ModelDir(), s.File)
 		if _, err := os.Stat(modelFile); err != nil {
 			skip("index %s: model file %s missing (squeezenet: make models; resnet50-random: scripts/make-resnet50-random.sh)", model, modelFile)
@@ -89,10 +108,16 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			return r, fmt.Errorf("index with %s: %w", model, err)
 		}
 		logf("index %s: %.1f photos/s, %.3f CPU s/photo", model, res.PhotosPerSec, res.CPUSecPerPhoto)
-		if model == "squeezenet" {
-			r.IndexPhotosPerSecSqueeze, r.IndexCPUSecPerPhotoSqueeze = &res.PhotosPerSec, &res.CPUSecPerPhoto
-		} else {
-			r.IndexPhotosPerSecResNet50, r.IndexCPUSecPerPhotoResNet = &res.PhotosPerSec, &res.CPUSecPerPhoto
+		rate, cpu := &res.PhotosPerSec, &res.CPUSecPerPhoto
+		switch model {
+		case "squeezenet":
+			r.IndexPhotosPerSecSqueeze, r.IndexCPUSecPerPhotoSqueeze = rate, cpu
+		case "resnet50-random":
+			r.IndexPhotosPerSecResNet50, r.IndexCPUSecPerPhotoResNet = rate, cpu
+		case "squeezenet-int8":
+			r.IndexPhotosPerSecSqueezeInt8, r.IndexCPUSecPerPhotoSqueezeInt8 = rate, cpu
+		case "resnet50-random-int8":
+			r.IndexPhotosPerSecResNet50Int8, r.IndexCPUSecPerPhotoResNetInt8 = rate, cpu
 		}
 		os.RemoveAll(cfg.DataDir)
 		os.RemoveAll(cfg.CacheDir)
@@ -146,4 +171,27 @@ func (s indexedFlush) Flush(ctx context.Context) error {
 		return err
 	}
 	return s.WaitIndexed(ctx)
+}
+
+// ensureInt8 quantizes spec's float model into the model folder with 24
+// of the bench photos, as `simili model quantize` would with the user's,
+// and returns the fidelity; an existing file is re-made so the figure is
+// always measured.
+func ensureInt8(ctx context.Context, cfg engine.Config, spec embed.Spec, photos, scratch string) (float64, error) {
+	base, _ := embed.Builtin(spec.Base)
+	if _, err := os.Stat(filepath.Join(cfg.ModelDir(), base.File)); err != nil {
+		return 0, fmt.Errorf("float model %s missing: %w", base.Name, err)
+	}
+	cfg.Model, cfg.ModelFile = base.Name, ""
+	cfg.DataDir, cfg.Store = scratch, "embedded" // no catalog of the user's is opened
+	e, err := engine.Open(ctx, cfg, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer e.Close()
+	_, fid, err := e.QuantizeModel(ctx, base.Name, photos, 24, nil)
+	if err != nil {
+		return 0, err
+	}
+	return fid.MeanCosine, nil
 }

@@ -51,36 +51,51 @@ type Embedder struct {
 
 // Open loads the model described by spec and prepares a session.
 func Open(spec Spec, cfg Config) (*Embedder, error) {
-	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
-	}
 	if err := spec.validate(); err != nil {
 		return nil, err
 	}
-	start := time.Now()
 	file, data, err := loadModel(spec, cfg)
 	if err != nil {
 		return nil, err
 	}
-	data, err = exposeFeature(data, spec)
+	return openData(spec, file, data, cfg)
+}
+
+// openData prepares a session for model bytes; file names them in errors.
+func openData(spec Spec, file string, data []byte, cfg Config) (*Embedder, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	start := time.Now()
+	data, err := exposeFeature(data, spec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
+	threads := cfg.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	session, err := newSession(data, []string{spec.Input}, []string{FeatureOutput}, threads, cfg.RuntimePath)
+	if err != nil {
+		return nil, fmt.Errorf("load model %s from %s: %w", spec.Name, file, err)
+	}
+	log.Info("embedding model loaded", "model", spec.Name, "file", file, "dim", spec.Dim,
+		"threads", threads, "onnxruntime", ort.GetVersion(), "took", time.Since(start).Round(time.Millisecond))
+	return &Embedder{spec: spec, session: session}, nil
+}
 
-	lib := cfg.RuntimePath
+// newSession loads the runtime (lib, or FindRuntime's when empty) and makes
+// a session with threads intra-op threads.
+func newSession(data []byte, inputs, outputs []string, threads int, lib string) (*ort.DynamicAdvancedSession, error) {
 	if lib == "" {
+		var err error
 		if lib, err = FindRuntime(); err != nil {
 			return nil, err
 		}
 	}
 	if err := initRuntime(lib); err != nil {
 		return nil, err
-	}
-
-	threads := cfg.Threads
-	if threads <= 0 {
-		threads = runtime.NumCPU()
 	}
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
@@ -101,13 +116,7 @@ func Open(spec Spec, cfg Config) (*Embedder, error) {
 	if err := opts.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
 		return nil, fmt.Errorf("disable thread spinning: %w", err)
 	}
-	session, err := ort.NewDynamicAdvancedSessionWithONNXData(data, []string{spec.Input}, []string{FeatureOutput}, opts)
-	if err != nil {
-		return nil, fmt.Errorf("load model %s from %s: %w", spec.Name, file, err)
-	}
-	log.Info("embedding model loaded", "model", spec.Name, "file", file, "dim", spec.Dim,
-		"threads", threads, "onnxruntime", ort.GetVersion(), "took", time.Since(start).Round(time.Millisecond))
-	return &Embedder{spec: spec, session: session}, nil
+	return ort.NewDynamicAdvancedSessionWithONNXData(data, inputs, outputs, opts)
 }
 
 // loadModel resolves and reads the model file, verifying the checksum of
@@ -147,6 +156,8 @@ func loadModel(spec Spec, cfg Config) (string, []byte, error) {
 // missingHint tells the user how to install a model.
 func missingHint(spec Spec) string {
 	switch {
+	case spec.Base != "":
+		return fmt.Sprintf("it is made from %s on this machine: run `simili model quantize %s --photos DIR` (DIR: a folder of your photos)", spec.Base, spec.Base)
 	case spec.URL != "":
 		return fmt.Sprintf("run `simili model fetch %s`, or pass --model-file PATH", spec.Name)
 	case spec.Name == "squeezenet":
@@ -245,3 +256,7 @@ func (e *Embedder) Close() error {
 	}
 	return nil
 }
+
+// ReadModel returns a model file's path and bytes, as Open would load them
+// (checksum verified for files in cfg.ModelDir).
+func ReadModel(spec Spec, cfg Config) (string, []byte, error) { return loadModel(spec, cfg) }

@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -359,6 +360,38 @@ func TestResNet50Random(t *testing.T) {
 	}
 	perImage := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / n }
 	t.Logf("resnet50-random, 2 threads: %.1f ms per image run only, %.1f ms with preprocessing", perImage(run), perImage(time.Since(start)))
+
+	// The int8 variant, calibrated on four holidays photos.
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calib [][]float32
+	for _, name := range []string{"100001.jpg", "100101.jpg", "100201.jpg", "100301.jpg"} {
+		calib = append(calib, Preprocess(holiday(t, name), s, nil))
+	}
+	q, fid, err := Quantize(context.Background(), data, s, calib, nil, Config{RuntimePath: lib, Threads: 2, Logger: quiet()})
+	if err != nil && !errors.Is(err, ErrLowFidelity) { // random weights need not quantize well
+		t.Fatal(err)
+	}
+	q8 := Int8(s)
+	for _, threads := range []int{1, 2} {
+		e8, err := openData(q8, q8.Name, q, Config{RuntimePath: lib, Threads: threads, Logger: quiet()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e8.EmbedTensor(in); err != nil {
+			t.Fatal(err)
+		}
+		start = time.Now()
+		for range n {
+			if _, err := e8.EmbedTensor(in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Logf("resnet50-random-int8, %d threads: %.1f ms per image run only (fidelity %+v)", threads, perImage(time.Since(start)), fid)
+		e8.Close()
+	}
 }
 
 func BenchmarkEmbedSqueezeNet(b *testing.B) {

@@ -17,9 +17,12 @@ const FeatureOutput = "simili_feature"
 const (
 	modelGraph = 7 // ModelProto.graph
 
-	graphNode   = 1  // GraphProto.node
-	graphInput  = 11 // GraphProto.input
-	graphOutput = 12 // GraphProto.output
+	graphNode        = 1  // GraphProto.node
+	graphInitializer = 5  // GraphProto.initializer
+	graphInput       = 11 // GraphProto.input
+	graphOutput      = 12 // GraphProto.output
+
+	tensorName = 8 // TensorProto.name
 
 	nodeInput     = 1 // NodeProto.input
 	nodeOutput    = 2 // NodeProto.output
@@ -99,6 +102,7 @@ func rewriteGraph(graph []byte, s Spec) ([]byte, error) {
 		rest     []byte // fields kept as they are, in order
 		nodes    []graphNodeInfo
 		inputs   []string
+		inits    []namedField       // initializers, kept only when a kept node reads them
 		producer = map[string]int{} // tensor -> index of the node writing it
 	)
 	err := forEachField(graph, "ONNX graph", func(f protoField) (bool, error) {
@@ -124,6 +128,12 @@ func rewriteGraph(graph []byte, s Spec) ([]byte, error) {
 			}
 			inputs = append(inputs, name)
 			rest = append(rest, f.raw...)
+		case graphInitializer:
+			name, err := stringField(f.bytes, tensorName, "ONNX initializer")
+			if err != nil {
+				return true, err
+			}
+			inits = append(inits, namedField{name: name, raw: f.raw})
 		case graphOutput:
 			// dropped: FeatureOutput becomes the only output
 		default:
@@ -147,9 +157,23 @@ func rewriteGraph(graph []byte, s Spec) ([]byte, error) {
 	}
 
 	out := rest
+	read := map[string]bool{}
 	for i, keep := range neededNodes(nodes, producer, s.Feature) {
 		if keep {
 			out = append(out, nodes[i].raw...)
+			for _, in := range nodes[i].inputs {
+				read[in] = true
+			}
+		}
+	}
+	// Initializers of pruned nodes go too: ONNX Runtime rejects some of
+	// them once their nodes are gone (a quantized model's bias scales),
+	// and they would only take memory. One that is also a graph input (old
+	// IR versions list every weight as one) stays, so no input loses its
+	// default value.
+	for _, in := range inits {
+		if read[in.name] || slices.Contains(inputs, in.name) {
+			out = append(out, in.raw...)
 		}
 	}
 	switch s.Pooling {
@@ -226,17 +250,28 @@ func hasSubgraph(b []byte) bool {
 	return found
 }
 
+// namedField is a serialised message with the name it carries.
+type namedField struct {
+	name string
+	raw  []byte
+}
+
 // valueInfoNameOf reads ValueInfoProto.name.
 func valueInfoNameOf(b []byte) (string, error) {
-	var name string
-	err := forEachField(b, "ONNX value info", func(f protoField) (bool, error) {
-		if f.num == valueInfoName && f.typ == protowire.BytesType {
-			name = string(f.bytes)
+	return stringField(b, valueInfoName, "ONNX value info")
+}
+
+// stringField reads the first length-delimited field num of a message.
+func stringField(b []byte, num protowire.Number, what string) (string, error) {
+	var s string
+	err := forEachField(b, what, func(f protoField) (bool, error) {
+		if f.num == num && f.typ == protowire.BytesType {
+			s = string(f.bytes)
 			return true, nil
 		}
 		return false, nil
 	})
-	return name, err
+	return s, err
 }
 
 // protoField is one field of a serialised protobuf message.

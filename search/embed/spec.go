@@ -44,6 +44,10 @@ type Spec struct {
 	Feature string  // internal tensor holding the embedding
 	Pooling Pooling // how Feature becomes one vector per image
 	Dim     int     // length of the embedding
+
+	// Base names the float model this one is quantized from on the user's
+	// machine (Quantize); empty for models used as published.
+	Base string
 }
 
 // imageNetMean and imageNetStd are the usual torchvision/MXNet RGB
@@ -110,10 +114,11 @@ func builtins() []Spec {
 }
 
 // Names lists the built-in model names.
+// Every float model has an int8 variant, listed after it.
 func Names() []string {
 	var names []string
 	for _, s := range builtins() {
-		names = append(names, s.Name)
+		names = append(names, s.Name, Int8(s).Name)
 	}
 	return names
 }
@@ -124,7 +129,26 @@ func Builtin(name string) (Spec, error) {
 	if i := slices.IndexFunc(specs, func(s Spec) bool { return s.Name == name }); i >= 0 {
 		return specs[i], nil
 	}
+	if base, ok := strings.CutSuffix(name, int8Suffix); ok {
+		if i := slices.IndexFunc(specs, func(s Spec) bool { return s.Name == base }); i >= 0 {
+			return Int8(specs[i]), nil
+		}
+	}
 	return Spec{}, fmt.Errorf("unknown model %q (known: %s)", name, strings.Join(Names(), ", "))
+}
+
+const int8Suffix = "-int8"
+
+// Int8 returns the spec of base's int8 variant. Its file is made from
+// base's by Quantize on the user's machine, so it has no URL or checksum,
+// and its name differs so that its vectors never mix with base's.
+func Int8(base Spec) Spec {
+	s := base
+	s.Name = base.Name + int8Suffix
+	s.File = strings.TrimSuffix(base.File, ".onnx") + int8Suffix + ".onnx"
+	s.URL, s.SHA256 = "", ""
+	s.Base = base.Name
+	return s
 }
 
 // validate catches a malformed spec before any native code sees it.

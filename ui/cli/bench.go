@@ -85,6 +85,10 @@ func printBench(env Env, r bench.Report) error {
 	fmt.Fprintf(w, "index_photos_per_s_squeezenet   %s (%s CPU s/photo)\n", f(r.IndexPhotosPerSecSqueeze, "%.1f"), f(r.IndexCPUSecPerPhotoSqueeze, "%.3f"))
 	fmt.Fprintf(w, "index_photos_per_s_resnet50     %s\n", f(r.IndexPhotosPerSecResNet50, "%.1f"))
 	fmt.Fprintf(w, "index_cpu_s_per_photo_resnet50  %s\n", f(r.IndexCPUSecPerPhotoResNet, "%.3f"))
+	fmt.Fprintf(w, "index_photos_per_s_squeezenet_int8  %s (%s CPU s/photo, mean cosine to float %.4f)\n",
+		f(r.IndexPhotosPerSecSqueezeInt8, "%.1f"), f(r.IndexCPUSecPerPhotoSqueezeInt8, "%.3f"), r.Int8Fidelity["squeezenet-int8"])
+	fmt.Fprintf(w, "index_photos_per_s_resnet50_int8    %s (%s CPU s/photo, mean cosine to float %.4f)\n",
+		f(r.IndexPhotosPerSecResNet50Int8, "%.1f"), f(r.IndexCPUSecPerPhotoResNetInt8, "%.3f"), r.Int8Fidelity["resnet50-random-int8"])
 	fmt.Fprintf(w, "(%d generated 12-MP photos, %d CPUs)\n\n", r.IndexPhotos, r.CPUs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "store\tN\tdim\tfilter\tp50 ms\tp99 ms\trecall@10\tRSS MB\traw MB\topen ms\tsteal ms\t")

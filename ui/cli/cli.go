@@ -37,7 +37,7 @@ func commands() []command {
 		{"stats", "show what the library holds", runStats},
 		{"eval", "leave-one-out retrieval quality on a folder with groups.csv", runEval},
 		{"sync", "push pending vectors to the store (--rebuild: re-create it from the catalog)", runSync},
-		{"model", "list models, or fetch one: simili model fetch resnet50", runModel},
+		{"model", "list models, fetch one (simili model fetch resnet50), or make its int8 variant (simili model quantize resnet50 --photos DIR)", runModel},
 		{"photos", "list catalogued photos with filters", runPhotos},
 		{"bench", "measure preparation, indexing and search speed (--json)", runBench},
 	}

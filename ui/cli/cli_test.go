@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -110,5 +112,63 @@ func TestIndexThenSimilarWithCameraFilter(t *testing.T) {
 	out = run("stats", "--model", "squeezenet", "--model-file", model)
 	if !strings.Contains(out, "photos:      261") || !strings.Contains(out, "failures:    0") {
 		t.Fatalf("stats output: %s", out)
+	}
+}
+
+// TestQuantizeThenIndexWithInt8 makes SqueezeNet's int8 variant from the
+// holidays photos, indexes with it and searches: a photo finds itself
+// first. Bad requests fail with messages that say what is wrong.
+func TestQuantizeThenIndexWithInt8(t *testing.T) {
+	if _, err := embed.FindRuntime(); err != nil {
+		testenv.Skipf(t, "ONNX Runtime not installed (run `make onnxruntime`): %v", err)
+	}
+	holidays := testenv.Holidays(t)
+	model := testenv.SqueezeNet(t)
+	tmp := t.TempDir()
+	t.Setenv("SIMILI_CONFIG", filepath.Join(tmp, "config.json"))
+	t.Setenv("SIMILI_DATA_DIR", filepath.Join(tmp, "data"))
+	t.Setenv("SIMILI_CACHE_DIR", filepath.Join(tmp, "cache"))
+	ctx := context.Background()
+	run := func(args ...string) (string, error) {
+		var out, errOut bytes.Buffer
+		err := Run(ctx, Env{Stdout: &out, Stderr: &errOut}, args)
+		return out.String() + errOut.String(), err
+	}
+
+	empty := filepath.Join(tmp, "few")
+	if err := os.MkdirAll(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run("model", "quantize", "squeezenet", "--photos", empty, "--model", "squeezenet", "--model-file", model); err == nil || !strings.Contains(err.Error(), "need at least 12") {
+		t.Errorf("quantize with no photos: %v", err)
+	}
+	if _, err := run("model", "quantize", "squeezenet-int8", "--photos", holidays); err == nil || !strings.Contains(err.Error(), "already quantized") {
+		t.Errorf("quantize an int8 model: %v", err)
+	}
+
+	out, err := run("model", "quantize", "squeezenet", "--photos", holidays, "--model", "squeezenet", "--model-file", model)
+	if err != nil {
+		t.Fatalf("quantize: %v\n%s", err, out)
+	}
+	var cos float64
+	if i := strings.Index(out, "mean cosine "); i < 0 {
+		t.Fatalf("quantize output: %s", out)
+	} else if _, err := fmt.Sscanf(out[i:], "mean cosine %f", &cos); err != nil || cos < embed.MinMeanCosine {
+		t.Fatalf("quantize reported mean cosine %v (%v): %s", cos, err, out)
+	}
+	out, err = run("index", holidays, "--model", "squeezenet-int8")
+	if err != nil || !strings.Contains(out, "261 processed") || !strings.Contains(out, "0 failed") {
+		t.Fatalf("index with squeezenet-int8: %v\n%s", err, out)
+	}
+	out, err = run("similar", filepath.Join(holidays, "100301.jpg"), "--model", "squeezenet-int8", "-k", "3", "--json")
+	if err != nil {
+		t.Fatalf("similar: %v\n%s", err, out)
+	}
+	var ms []matchJSON
+	if err := json.Unmarshal([]byte(out), &ms); err != nil {
+		t.Fatalf("similar --json: %v\n%s", err, out)
+	}
+	if len(ms) != 3 || filepath.Base(ms[0].Path) != "100301.jpg" {
+		t.Fatalf("similar to 100301.jpg: %+v", ms)
 	}
 }

@@ -1,0 +1,157 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/simili/simili/library/scan"
+	"github.com/simili/simili/search/embed"
+)
+
+// QuantizeMinPhotos is the fewest photos QuantizeModel calibrates and
+// checks with: a third of them are held out for the fidelity check.
+const QuantizeMinPhotos = 12
+
+// QuantizeModel makes the int8 variant of the float model base (see
+// embed.Quantize) from up to photos photos found under dir, spread over
+// the folder in name order, and installs it beside base in the model
+// folder. A result that fails the fidelity check is not installed.
+// progress is called after each photo is read.
+func (e *Engine) QuantizeModel(ctx context.Context, base, dir string, photos int, progress func(done, total int)) (string, embed.Fidelity, error) {
+	spec, err := embed.Builtin(base)
+	if err != nil {
+		return "", embed.Fidelity{}, err
+	}
+	if spec.Base != "" {
+		return "", embed.Fidelity{}, fmt.Errorf("%s is already quantized; name its float model %s", spec.Name, spec.Base)
+	}
+	photos = max(photos, QuantizeMinPhotos)
+	mcfg := embed.Config{ModelDir: e.cfg.ModelDir(), Threads: runtime.NumCPU(), Logger: e.log}
+	if base == e.cfg.Model {
+		mcfg.ModelFile = e.cfg.ModelFile
+	}
+	file, data, err := embed.ReadModel(spec, mcfg)
+	if err != nil {
+		return "", embed.Fidelity{}, err
+	}
+	inputs, err := e.calibrationInputs(ctx, spec, dir, photos, progress)
+	if err != nil {
+		return "", embed.Fidelity{}, err
+	}
+	var calib, check [][]float32
+	for i, in := range inputs {
+		if i%3 == 2 {
+			check = append(check, in)
+		} else {
+			calib = append(calib, in)
+		}
+	}
+	e.log.Info("quantizing model", "model", spec.Name, "from", file, "calibration", len(calib), "check", len(check))
+	q, fid, err := embed.Quantize(ctx, data, spec, calib, check, mcfg)
+	if err != nil {
+		return "", fid, err
+	}
+	dest := filepath.Join(e.cfg.ModelDir(), embed.Int8(spec).File)
+	if err := writeAtomic(dest, q); err != nil {
+		return "", fid, err
+	}
+	return dest, fid, nil
+}
+
+// calibrationInputs reads up to n photos under dir, evenly spread over the
+// files in name order; files that are not decodable photos are skipped.
+func (e *Engine) calibrationInputs(ctx context.Context, spec embed.Spec, dir string, n int, progress func(done, total int)) ([][]float32, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			e.log.Warn("quantize: skipping unreadable path", "path", path, "err", err)
+			if d != nil && d.IsDir() && path != dir {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".") && path != dir {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.Type().IsRegular() {
+			files = append(files, path)
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("quantize: list photos in %s: %w", dir, err)
+	}
+	slices.Sort(files)
+	// Evenly spread picks first, then the files between them, so a folder
+	// with some non-photos still yields n photos when it has them.
+	order := make([]string, 0, len(files))
+	stride := max(1, len(files)/n)
+	for i := 0; i < len(files); i += stride {
+		order = append(order, files[i])
+	}
+	for i, f := range files {
+		if i%stride != 0 {
+			order = append(order, f)
+		}
+	}
+	var inputs [][]float32
+	for _, path := range order {
+		if len(inputs) == n {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		img, _, err := scan.LoadUpright(path, 0, 0, scan.PrepSide(spec.Size))
+		if err != nil {
+			e.log.Debug("quantize: not a photo", "path", path, "err", err)
+			continue
+		}
+		inputs = append(inputs, embed.Preprocess(img, spec, nil))
+		if progress != nil {
+			progress(len(inputs), n)
+		}
+	}
+	if len(inputs) < QuantizeMinPhotos {
+		return nil, fmt.Errorf("quantize: %d photos found under %s, need at least %d", len(inputs), dir, QuantizeMinPhotos)
+	}
+	return inputs, nil
+}
+
+// writeAtomic writes data to path through a temporary file, so a crash
+// never leaves a truncated model where Open would load it.
+func writeAtomic(path string, data []byte) (err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("model folder: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".quantized-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := errors.Join(tmp.Sync(), tmp.Close()); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("install %s: %w", path, err)
+	}
+	return nil
+}
