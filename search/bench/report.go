@@ -189,7 +189,7 @@ func ensureInt8(ctx context.Context, cfg engine.Config, spec embed.Spec, photos,
 		return 0, err
 	}
 	defer e.Close()
-	_, fid, err := e.QuantizeModel(ctx, base.Name, photos, 24, nil)
+	_, fid, err := e.QuantizeModel(ctx, base.Name, []string{photos}, 24, nil)
 	if err != nil {
 		return 0, err
 	}

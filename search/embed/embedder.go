@@ -157,7 +157,7 @@ func loadModel(spec Spec, cfg Config) (string, []byte, error) {
 func missingHint(spec Spec) string {
 	switch {
 	case spec.Base != "":
-		return fmt.Sprintf("it is made from %s on this machine: run `simili model quantize %s --photos DIR` (DIR: a folder of your photos)", spec.Base, spec.Base)
+		return fmt.Sprintf("it is made from %s on this machine and your photos: run `simili model quantize %s` (or Settings → Make from my photos)", spec.Base, spec.Base)
 	case spec.URL != "":
 		return fmt.Sprintf("run `simili model fetch %s`, or pass --model-file PATH", spec.Name)
 	case spec.Name == "squeezenet":

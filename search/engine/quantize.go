@@ -17,14 +17,18 @@ import (
 
 // QuantizeMinPhotos is the fewest photos QuantizeModel calibrates and
 // checks with: a third of them are held out for the fidelity check.
-const QuantizeMinPhotos = 12
+// QuantizePhotos is the number it is usually given (32 + 16 held out).
+const (
+	QuantizeMinPhotos = 12
+	QuantizePhotos    = 48
+)
 
 // QuantizeModel makes the int8 variant of the float model base (see
-// embed.Quantize) from up to photos photos found under dir, spread over
-// the folder in name order, and installs it beside base in the model
-// folder. A result that fails the fidelity check is not installed.
-// progress is called after each photo is read.
-func (e *Engine) QuantizeModel(ctx context.Context, base, dir string, photos int, progress func(done, total int)) (string, embed.Fidelity, error) {
+// embed.Quantize) from up to photos photos found under dirs (the library's
+// folders when empty), spread over them in name order, and installs it
+// beside base in the model folder. A result that fails the fidelity check
+// is not installed. progress is called after each photo is read.
+func (e *Engine) QuantizeModel(ctx context.Context, base string, dirs []string, photos int, progress func(done, total int)) (string, embed.Fidelity, error) {
 	spec, err := embed.Builtin(base)
 	if err != nil {
 		return "", embed.Fidelity{}, err
@@ -41,7 +45,15 @@ func (e *Engine) QuantizeModel(ctx context.Context, base, dir string, photos int
 	if err != nil {
 		return "", embed.Fidelity{}, err
 	}
-	inputs, err := e.calibrationInputs(ctx, spec, dir, photos, progress)
+	if len(dirs) == 0 {
+		if dirs, err = e.cat.Roots(ctx); err != nil {
+			return "", embed.Fidelity{}, err
+		}
+		if len(dirs) == 0 {
+			return "", embed.Fidelity{}, errors.New("quantize: no photo folder in the library yet; add one first (the model is calibrated on your photos)")
+		}
+	}
+	inputs, err := e.calibrationInputs(ctx, spec, dirs, photos, progress)
 	if err != nil {
 		return "", embed.Fidelity{}, err
 	}
@@ -65,31 +77,14 @@ func (e *Engine) QuantizeModel(ctx context.Context, base, dir string, photos int
 	return dest, fid, nil
 }
 
-// calibrationInputs reads up to n photos under dir, evenly spread over the
-// files in name order; files that are not decodable photos are skipped.
-func (e *Engine) calibrationInputs(ctx context.Context, spec embed.Spec, dir string, n int, progress func(done, total int)) ([][]float32, error) {
+// calibrationInputs reads up to n photos under dirs, evenly spread over
+// the files in name order; files that are not decodable photos are skipped.
+func (e *Engine) calibrationInputs(ctx context.Context, spec embed.Spec, dirs []string, n int, progress func(done, total int)) ([][]float32, error) {
 	var files []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			e.log.Warn("quantize: skipping unreadable path", "path", path, "err", err)
-			if d != nil && d.IsDir() && path != dir {
-				return fs.SkipDir
-			}
-			return nil
+	for _, dir := range dirs {
+		if err := e.listFiles(ctx, dir, &files); err != nil {
+			return nil, err
 		}
-		if strings.HasPrefix(d.Name(), ".") && path != dir {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.Type().IsRegular() {
-			files = append(files, path)
-		}
-		return ctx.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("quantize: list photos in %s: %w", dir, err)
 	}
 	slices.Sort(files)
 	// Evenly spread picks first, then the files between them, so a folder
@@ -123,9 +118,37 @@ func (e *Engine) calibrationInputs(ctx context.Context, spec embed.Spec, dir str
 		}
 	}
 	if len(inputs) < QuantizeMinPhotos {
-		return nil, fmt.Errorf("quantize: %d photos found under %s, need at least %d", len(inputs), dir, QuantizeMinPhotos)
+		return nil, fmt.Errorf("quantize: %d photos found under %s, need at least %d", len(inputs), strings.Join(dirs, ", "), QuantizeMinPhotos)
 	}
 	return inputs, nil
+}
+
+// listFiles appends the regular files under dir, skipping hidden ones and
+// unreadable folders (logged).
+func (e *Engine) listFiles(ctx context.Context, dir string, files *[]string) error {
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			e.log.Warn("quantize: skipping unreadable path", "path", path, "err", err)
+			if d != nil && d.IsDir() && path != dir {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".") && path != dir {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.Type().IsRegular() {
+			*files = append(*files, path)
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("quantize: list photos in %s: %w", dir, err)
+	}
+	return nil
 }
 
 // writeAtomic writes data to path through a temporary file, so a crash

@@ -137,6 +137,7 @@ type ModelStatus struct {
 	Installed bool
 	Path      string // the file that would be loaded
 	CanFetch  bool   // a download URL is known
+	Base      string // for an int8 variant: the float model QuantizeModel makes it from
 }
 
 // ModelStatus reports on the named model (the active one when name is "").
@@ -148,7 +149,7 @@ func (e *Engine) ModelStatus(name string) (ModelStatus, error) {
 	if err != nil {
 		return ModelStatus{}, err
 	}
-	st := ModelStatus{Name: name, Path: filepath.Join(e.cfg.ModelDir(), spec.File), CanFetch: spec.URL != ""}
+	st := ModelStatus{Name: name, Path: filepath.Join(e.cfg.ModelDir(), spec.File), CanFetch: spec.URL != "", Base: spec.Base}
 	if name == e.cfg.Model && e.cfg.ModelFile != "" {
 		st.Path = e.cfg.ModelFile
 	}

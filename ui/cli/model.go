@@ -10,14 +10,15 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/simili/simili/search/embed"
+	"github.com/simili/simili/search/engine"
 )
 
 func runModel(ctx context.Context, env Env, args []string) error {
 	var c common
-	fs := newFlags(env, "model", "list | fetch NAME | import NAME FILE | quantize NAME --photos DIR")
+	fs := newFlags(env, "model", "list | fetch NAME | import NAME FILE | quantize NAME [--photos DIR]")
 	c.register(fs)
-	photos := fs.String("photos", "", "quantize: a folder of your photos to calibrate the int8 model with")
-	count := fs.Int("count", 48, "quantize: photos to read (a third are held out to check the result)")
+	photos := fs.String("photos", "", "quantize: a folder of your photos to calibrate the int8 model with (default: the library's folders)")
+	count := fs.Int("count", engine.QuantizePhotos, "quantize: photos to read (a third are held out to check the result)")
 	pos, help, err := handleParse(fs, args)
 	if help || err != nil {
 		return err
@@ -30,10 +31,14 @@ func runModel(ctx context.Context, env Env, args []string) error {
 		return fetchModel(ctx, env, &c, pos[1])
 	case pos[0] == "import" && len(pos) == 3:
 		return importModel(ctx, env, &c, pos[1], pos[2])
-	case pos[0] == "quantize" && len(pos) == 2 && *photos != "":
-		return quantizeModel(ctx, env, &c, pos[1], *photos, *count)
+	case pos[0] == "quantize" && len(pos) == 2:
+		var dirs []string // the library's folders
+		if *photos != "" {
+			dirs = []string{*photos}
+		}
+		return quantizeModel(ctx, env, &c, pos[1], dirs, *count)
 	}
-	return fmt.Errorf("%w: simili model list | fetch NAME | import NAME FILE | quantize NAME --photos DIR", ErrUsage)
+	return fmt.Errorf("%w: simili model list | fetch NAME | import NAME FILE | quantize NAME [--photos DIR]", ErrUsage)
 }
 
 func listModels(ctx context.Context, env Env, c *common) error {
@@ -103,7 +108,7 @@ func importModel(ctx context.Context, env Env, c *common, name, file string) err
 }
 
 // quantizeModel makes and installs the int8 variant of a float model.
-func quantizeModel(ctx context.Context, env Env, c *common, name, photos string, count int) error {
+func quantizeModel(ctx context.Context, env Env, c *common, name string, dirs []string, count int) error {
 	spec, err := embed.Builtin(name)
 	if err != nil {
 		return err
@@ -114,7 +119,7 @@ func quantizeModel(ctx context.Context, env Env, c *common, name, photos string,
 	}
 	defer e.Close()
 	var bar *progressbar.ProgressBar
-	path, fid, err := e.QuantizeModel(ctx, name, photos, count, func(done, total int) {
+	path, fid, err := e.QuantizeModel(ctx, name, dirs, count, func(done, total int) {
 		if !env.Interactive {
 			return
 		}

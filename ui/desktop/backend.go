@@ -6,6 +6,7 @@ import (
 
 	"github.com/simili/simili/library/catalog"
 	"github.com/simili/simili/library/scan"
+	"github.com/simili/simili/search/embed"
 	"github.com/simili/simili/search/engine"
 	"github.com/simili/simili/search/vector"
 )
@@ -37,6 +38,7 @@ type Backend interface {
 	TestStore(ctx context.Context, store string) error
 	ModelStatus(name string) (engine.ModelStatus, error)
 	FetchModel(ctx context.Context, name string, progress func(done, total int64)) error
+	QuantizeModel(ctx context.Context, base string, dirs []string, photos int, progress func(done, total int)) (string, embed.Fidelity, error)
 	RuntimeStatus() error
 }
 

@@ -7,12 +7,15 @@ import (
 	"image"
 	"image/color"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/simili/simili/library/catalog"
 	"github.com/simili/simili/library/scan"
+	"github.com/simili/simili/search/embed"
 	"github.com/simili/simili/search/engine"
 	"github.com/simili/simili/search/vector"
 )
@@ -27,6 +30,7 @@ type fakeBackend struct {
 	lists       int
 	searches    []string // "file:PATH" or "photo:ID"
 	searchDelay time.Duration
+	quantized   []string // base models QuantizeModel was asked for
 }
 
 var fakeCameras = []string{"DMC-FX33", "Canon PowerShot A60", "C-50Z"}
@@ -202,8 +206,29 @@ func (b *fakeBackend) TestStore(context.Context, string) error                  
 func (b *fakeBackend) RuntimeStatus() error                                         { return nil }
 func (b *fakeBackend) FetchModel(context.Context, string, func(int64, int64)) error { return nil }
 
+// QuantizeModel pretends to make base's int8 variant from the library's
+// folders (dirs must be nil, as Settings passes).
+func (b *fakeBackend) QuantizeModel(_ context.Context, base string, dirs []string, photos int, progress func(int, int)) (string, embed.Fidelity, error) {
+	if dirs != nil || photos != engine.QuantizePhotos {
+		return "", embed.Fidelity{}, fmt.Errorf("fake: unexpected dirs %v, photos %d", dirs, photos)
+	}
+	progress(photos/2, photos)
+	progress(photos, photos)
+	b.mu.Lock()
+	b.quantized = append(b.quantized, base)
+	b.mu.Unlock()
+	return "/cache/" + base + "-int8.onnx", embed.Fidelity{Photos: 16, MeanCosine: 0.995, MinCosine: 0.98}, nil
+}
+
+// ModelStatus: float models are installed; an int8 variant once made.
 func (b *fakeBackend) ModelStatus(name string) (engine.ModelStatus, error) {
-	return engine.ModelStatus{Name: "squeezenet", Installed: true}, nil
+	base, isInt8 := strings.CutSuffix(name, "-int8")
+	if !isInt8 {
+		return engine.ModelStatus{Name: name, Installed: true}, nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return engine.ModelStatus{Name: name, Base: base, Installed: slices.Contains(b.quantized, base)}, nil
 }
 
 func (b *fakeBackend) Stats(context.Context) (engine.Stats, error) {

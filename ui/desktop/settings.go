@@ -13,10 +13,12 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/simili/simili/search/engine"
 )
 
 // models offered in Settings: the default and the small fast one.
-var settingsModels = []string{"resnet50", "squeezenet"}
+var settingsModels = []string{"resnet50", "resnet50-int8", "squeezenet", "squeezenet-int8"}
 
 const (
 	storeEmbedded = "Embedded (no server)"
@@ -110,24 +112,54 @@ func (u *ui) showSettings() {
 	modelStatus.Wrapping = fyne.TextWrapWord
 	progress := widget.NewProgressBar()
 	progress.Hide()
-	var download *widget.Button
+	var download, makeInt8 *widget.Button
 	refreshModel := func(name string) {
 		st, err := u.be.ModelStatus(name)
+		download.Hide()
+		makeInt8.Hide()
 		switch {
 		case err != nil:
 			modelStatus.SetText(err.Error())
-			download.Hide()
 		case st.Installed:
 			modelStatus.SetText("✓ Installed: " + st.Path)
-			download.Hide()
+		case st.Base != "":
+			modelStatus.SetText(fmt.Sprintf("Not made yet. It is made here from %s and %d of your photos, then checked against %s; it indexes about 3× faster on processors with int8 instructions.",
+				st.Base, engine.QuantizePhotos, st.Base))
+			makeInt8.Show()
 		case st.CanFetch:
 			modelStatus.SetText("Not installed yet.")
 			download.Show()
 		default:
 			modelStatus.SetText("Not installed, and it cannot be downloaded: import it with `simili model import " + name + " FILE`.")
-			download.Hide()
 		}
 	}
+	makeInt8 = widget.NewButtonWithIcon("Make from my photos", theme.MediaPlayIcon(), func() {
+		name := modelSel.Selected
+		st, err := u.be.ModelStatus(name)
+		if err != nil || st.Base == "" {
+			return
+		}
+		makeInt8.Disable()
+		progress.Show()
+		progress.SetValue(0)
+		be := u.be
+		u.goBackground(func(ctx context.Context) {
+			_, fid, err := be.QuantizeModel(ctx, st.Base, nil, engine.QuantizePhotos, func(done, total int) {
+				u.do(func() { progress.SetValue(float64(done) / float64(total)) })
+			})
+			u.do(func() {
+				makeInt8.Enable()
+				progress.Hide()
+				if err != nil {
+					modelStatus.SetText("✗ Not made: " + err.Error())
+					return
+				}
+				refreshModel(name)
+				modelStatus.SetText(fmt.Sprintf("%s (its embeddings of %d held-out photos match %s's with mean cosine %.4f)",
+					modelStatus.Text, fid.Photos, st.Base, fid.MeanCosine))
+			})
+		})
+	})
 	download = widget.NewButtonWithIcon("Download", theme.DownloadIcon(), func() {
 		name := modelSel.Selected
 		download.Disable()
@@ -155,6 +187,7 @@ func (u *ui) showSettings() {
 		})
 	})
 	download.Hide()
+	makeInt8.Hide()
 	modelSel.OnChanged = refreshModel
 	modelSel.SetSelected(cfg.Model)
 	if modelSel.Selected == "" {
@@ -175,7 +208,7 @@ func (u *ui) showSettings() {
 
 	form := widget.NewForm(
 		widget.NewFormItem("Vector store", container.NewVBox(storeKind, milvusBox)),
-		widget.NewFormItem("Model", container.NewVBox(modelSel, modelStatus, container.NewHBox(download), progress)),
+		widget.NewFormItem("Model", container.NewVBox(modelSel, modelStatus, container.NewHBox(download, makeInt8), progress)),
 		widget.NewFormItem("Results", results),
 		widget.NewFormItem("Thumbnail size", container.NewBorder(nil, nil, nil, sizeLabel, size)),
 	)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -336,4 +337,57 @@ func TestSettingsDialog(t *testing.T) {
 			t.Fatal("no Test connection button")
 		}
 	})
+}
+
+// TestSettingsMakesInt8Model picks an int8 model that is not made yet:
+// Settings says how it is made, and its button makes it from the library
+// and shows the fidelity it reached.
+func TestSettingsMakesInt8Model(t *testing.T) {
+	be := newFakeBackend(10)
+	u := newTestUI(t, be)
+	u.act(u.showSettings)
+	find := func() (sel *widget.Select, make_ *widget.Button, labels string) {
+		for _, o := range test.LaidOutObjects(u.win.Canvas().Overlays().Top()) {
+			switch w := o.(type) {
+			case *widget.Select:
+				if slices.Contains(w.Options, "squeezenet-int8") {
+					sel = w
+				}
+			case *widget.Button:
+				if w.Text == "Make from my photos" {
+					make_ = w
+				}
+			case *widget.Label:
+				labels += w.Text + "\n"
+			}
+		}
+		return sel, make_, labels
+	}
+	u.withUI(func() {
+		sel, make_, _ := find()
+		if sel == nil || make_ == nil {
+			t.Fatalf("model select %v, make button %v", sel, make_)
+		}
+		if make_.Visible() {
+			t.Error("Make button shown for an installed float model")
+		}
+		sel.SetSelected("squeezenet-int8")
+	})
+	u.withUI(func() {
+		_, make_, labels := find()
+		if !make_.Visible() || !strings.Contains(labels, "Not made yet") || !strings.Contains(labels, "squeezenet") {
+			t.Fatalf("make button visible %v, labels %q", make_.Visible(), labels)
+		}
+		test.Tap(make_)
+	})
+	eventually(t, func() bool {
+		var labels string
+		u.withUI(func() { _, _, labels = find() })
+		return strings.Contains(labels, "mean cosine 0.9950")
+	})
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	if !slices.Equal(be.quantized, []string{"squeezenet"}) {
+		t.Errorf("quantized %v, want [squeezenet]", be.quantized)
+	}
 }
