@@ -11,6 +11,26 @@ import (
 	"github.com/simili/simili/internal/testenv"
 )
 
+// Field numbers of onnx.proto used to build and read test models by hand.
+const (
+	modelGraph     = 7
+	graphNode      = 1
+	graphInput     = 11
+	graphOutput    = 12
+	nodeInput      = 1
+	nodeOutput     = 2
+	nodeName       = 3
+	nodeOpType     = 4
+	valueInfoName  = 1
+	valueInfoType  = 2
+	typeTensor     = 1
+	tensorElemType = 1
+	tensorShape    = 2
+	shapeDim       = 1
+	dimValue       = 1
+	elemTypeFloat  = 1
+)
+
 // tinyModel builds a valid ONNX model (IR 7, opset 13) by hand:
 //
 //	x [1,3,2,2] -Relu-> a -Neg-> b -Sigmoid-> y (the only output)

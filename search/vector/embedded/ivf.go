@@ -35,8 +35,9 @@ const (
 	minProbe         = 24
 
 	// exactBelowSel: a filter keeping less than this share of records is
-	// answered by the sign codes (signcode.go) when it keeps more than
-	// codedMinMatches records, else by the exact filtered scan. Measured
+	// answered from its match list (filtercache.go): by the sign codes
+	// (signcode.go) when it keeps more than codedMinMatches records, else
+	// by scoring the listed records exactly. Measured
 	// with a 10% filter, the widened probe (23–30% of the lists) was no
 	// faster than the exact scan and recalled only 0.85 (1M×512) to 0.97
 	// (100k×2048): the filtered top 10 reaches into far clusters.

@@ -63,7 +63,7 @@ func (s *Store) maintainIVF() {
 func (s *Store) rebuildIVF() {
 	v := trainIVF(s.idx)
 	vecs, ids, metas, v := listOrder(s.idx, v)
-	s.mu.Lock()
+	s.lockIndex()
 	s.idx.installLayout(vecs, ids, metas, v)
 	s.mu.Unlock()
 	s.log.Debug("built IVF index", "records", v.built, "lists", v.nlist)
@@ -77,7 +77,7 @@ func (s *Store) encodeIVF() {
 	v := s.idx.ivf
 	c := newSignCodes(v.mean, s.idx.len())
 	c.encodeAll(s.idx)
-	s.mu.Lock()
+	s.lockIndex()
 	v.codes = c
 	s.mu.Unlock()
 }
@@ -88,7 +88,7 @@ func (s *Store) absorbIVF() {
 	v := s.idx.ivf
 	tail := slices.Clone(v.lists[v.tail()])
 	to := v.assignAll(s.idx, tail)
-	s.mu.Lock()
+	s.lockIndex()
 	for i, sl := range tail {
 		v.unlink(sl)
 		v.place(sl, to[i])

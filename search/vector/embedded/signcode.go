@@ -13,8 +13,10 @@ import (
 // prefetcher cannot follow (measured: 40 ms p50 at 1M×512), and the IVF
 // probe cannot help because the filtered top 10 lie in far lists. Instead
 // each record also keeps one bit per dimension, the sign of (v − mean), and
-// a scale; a filtered search ranks every matching record by the estimate
-// scale·Σ q_d·sign(v_d − mean_d) reading dim/8 bytes each, then re-scores
+// a scale; a filtered search ranks every matching record (listed, with
+// their codes copied back to back, by the filter cache: filtercache.go) by
+// the estimate scale·Σ q_d·sign(v_d − mean_d) reading dim/8 bytes each,
+// then re-scores
 // the best rerankFor(...) of them exactly. Scores returned are exact dot
 // products; only which records are re-scored is approximate. Measured on
 // clustered data (10% filter): re-scoring the best 2% (≥ 1000) recalls
@@ -36,17 +38,6 @@ const codedMinMatches = 8192
 // rerankFor is how many of the code-ranked matches are re-scored exactly.
 func rerankFor(k, matches int) int {
 	return max(1000, 50*k, matches/50)
-}
-
-// fetchBatch is how many matched codes are fetched from memory together.
-const fetchBatch = 32
-
-// sink keeps the prefetching loads of search from being optimised away;
-// the value is meaningless.
-func (c *signCodes) sink(b byte) {
-	if b == 0xff && len(c.bits) == 0 {
-		panic("unreachable")
-	}
 }
 
 func newSignCodes(mean []float32, n int) *signCodes {
@@ -181,60 +172,41 @@ func estimate(t [][256]uint8, code []byte) uint32 {
 	return (e0 + e1) + (e2 + e3)
 }
 
-// search ranks the records passing f by their codes, keeps the best
-// rerankFor(k, matches) and returns the top k of those by exact score.
-// The caller holds a read lock.
-func (c *signCodes) search(ctx context.Context, x *index, q []float32, k, matches int, f cfilter) ([]cand, error) {
+// searchList ranks the matches of a filter cache entry by their codes,
+// which lie back to back there, keeps the best rerankFor(k, matches) and
+// returns the top k of those by exact score.
+func (c *signCodes) searchList(ctx context.Context, x *index, q []float32, k int, e *filterEntry) ([]cand, error) {
 	t, step, base := c.table(q)
-	r := rerankFor(k, matches)
-	n, nb := x.len(), c.nb
-	workers := max(1, min(runtime.GOMAXPROCS(0), n/minPerWorker))
-	chunk := (n + workers - 1) / workers
-	// Phase 1: estimates, each worker keeping its r best (id holds the slot).
+	m, nb := len(e.slots), c.nb
+	r := rerankFor(k, m)
+	workers := max(1, min(runtime.GOMAXPROCS(0), m/minPerWorker))
+	chunk := (m + workers - 1) / workers
 	est, err := fanOut(workers, func(w int, h *topK) error {
 		h.k = r
-		lo, hi := w*chunk, min(n, (w+1)*chunk)
-		batch := make([]int32, 0, fetchBatch)
-		var touched byte
-		score := func() {
-			// Load every matched code's cache lines before using any, so
-			// their misses overlap instead of costing a memory round trip
-			// each (measured: 230 ns per code at 512-d without this).
-			for _, s := range batch {
-				for off := int(s) * nb; off < int(s+1)*nb; off += 64 {
-					touched |= c.bits[off]
-				}
-			}
-			for _, s := range batch {
-				e := (float32(estimate(t, c.bits[int(s)*nb:int(s+1)*nb:int(s+1)*nb]))*step - base) * c.scale[s]
-				if h.full() && e < h.h[0].score {
-					continue
-				}
-				h.push(cand{score: e, id: int64(s)})
-			}
-			batch = batch[:0]
-		}
-		for s := lo; s < hi; s++ {
-			if (s-lo)%ctxEvery == 0 {
+		lo, hi := w*chunk, min(m, (w+1)*chunk)
+		for i := lo; i < hi; i++ {
+			if (i-lo)%ctxEvery == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 			}
-			if !f.all && !f.match(&x.metas[s]) {
+			v := (float32(estimate(t, e.codes[i*nb:(i+1)*nb:(i+1)*nb]))*step - base) * e.scale[i]
+			if h.full() && v < h.h[0].score {
 				continue
 			}
-			if batch = append(batch, int32(s)); len(batch) == fetchBatch {
-				score()
-			}
+			h.push(cand{score: v, id: int64(e.slots[i])})
 		}
-		score()
-		c.sink(touched)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Phase 2: exact scores for the best r estimates over all workers.
+	return c.rerank(x, q, k, r, est), nil
+}
+
+// rerank scores exactly the best r of the estimates (ids are slots) and
+// returns the top k by exact score.
+func (c *signCodes) rerank(x *index, q []float32, k, r int, est []cand) []cand {
 	best := topK{k: r, h: make([]cand, 0, r)}
 	for _, e := range est {
 		best.push(e)
@@ -249,5 +221,5 @@ func (c *signCodes) search(ctx context.Context, x *index, q []float32, k, matche
 		}
 		top.push(cand{score: sc, id: x.ids[s]})
 	}
-	return top.h, nil
+	return top.h
 }
