@@ -19,7 +19,7 @@ SHARED=${SIMILI_SHARED:-$ROOT/../shared}
 PHOTOS=$SHARED/datasets/holidays-1024
 MODEL=$SHARED/models/squeezenet1.1/squeezenet1.1-fp32.onnx
 QUERY=$PHOTOS/100001.jpg
-VIEWS=${SIMILI_SCREENSHOT_VIEWS:-library,results,detail,groups}
+VIEWS=${SIMILI_SCREENSHOT_VIEWS:-library,results,detail,groups,settings}
 CACHE_ROOT=${SIMILI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/simili}
 ORT=${SIMILI_ONNXRUNTIME:-$CACHE_ROOT/onnxruntime/1.24.1/libonnxruntime.so}
 

@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -87,6 +88,20 @@ func Import(spec Spec, file, dir string) (string, error) {
 	}
 	if err := installVerified(spec, f, dest, io.Discard); err != nil {
 		return "", fmt.Errorf("import %s as %s: %w", file, spec.Name, err)
+	}
+	return dest, nil
+}
+
+// Install writes model bytes made on this machine (a Quantize result) to
+// dir/spec.File the way Fetch and Import do: through a temporary file, so a
+// crash never leaves a truncated model where Open would load it.
+func Install(spec Spec, data []byte, dir string) (string, error) {
+	dest := filepath.Join(dir, spec.File)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("model directory: %w", err)
+	}
+	if err := installVerified(spec, bytes.NewReader(data), dest, io.Discard); err != nil {
+		return "", fmt.Errorf("install %s: %w", spec.Name, err)
 	}
 	return dest, nil
 }

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/simili/simili/internal/testenv"
+	"github.com/simili/simili/search/embed/onnxmodel"
 )
 
 // Field numbers of onnx.proto used to build and read test models by hand.
@@ -105,34 +106,15 @@ func tinySpec(feature string, p Pooling, dim int) Spec {
 // graphSummary lists a model's node op types (in order) and graph outputs.
 func graphSummary(t *testing.T, model []byte) (ops, outputs []string) {
 	t.Helper()
-	fields := func(b []byte, want protowire.Number) [][]byte {
-		var out [][]byte
-		for len(b) > 0 {
-			num, typ, n := protowire.ConsumeTag(b)
-			if n < 0 {
-				t.Fatalf("bad protobuf: %v", protowire.ParseError(n))
-			}
-			m := protowire.ConsumeFieldValue(num, typ, b[n:])
-			if m < 0 {
-				t.Fatalf("bad protobuf: %v", protowire.ParseError(m))
-			}
-			if num == want && typ == protowire.BytesType {
-				v, _ := protowire.ConsumeBytes(b[n:])
-				out = append(out, v)
-			}
-			b = b[n+m:]
-		}
-		return out
+	m, err := onnxmodel.Parse(model)
+	if err != nil {
+		t.Fatal(err)
 	}
-	graphs := fields(model, modelGraph)
-	if len(graphs) != 1 {
-		t.Fatalf("%d graphs", len(graphs))
+	for _, n := range m.Graph.Nodes {
+		ops = append(ops, n.Op)
 	}
-	for _, nd := range fields(graphs[0], graphNode) {
-		ops = append(ops, string(fields(nd, nodeOpType)[0]))
-	}
-	for _, vi := range fields(graphs[0], graphOutput) {
-		outputs = append(outputs, string(fields(vi, valueInfoName)[0]))
+	for _, o := range m.Graph.Outputs {
+		outputs = append(outputs, o.Name)
 	}
 	return ops, outputs
 }

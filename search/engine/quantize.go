@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -70,11 +69,8 @@ func (e *Engine) QuantizeModel(ctx context.Context, base string, dirs []string, 
 	if err != nil {
 		return "", fid, err
 	}
-	dest := filepath.Join(e.cfg.ModelDir(), embed.Int8(spec).File)
-	if err := writeAtomic(dest, q); err != nil {
-		return "", fid, err
-	}
-	return dest, fid, nil
+	dest, err := embed.Install(embed.Int8(spec), q, e.cfg.ModelDir())
+	return dest, fid, err
 }
 
 // calibrationInputs reads up to n photos under dirs, evenly spread over
@@ -147,34 +143,6 @@ func (e *Engine) listFiles(ctx context.Context, dir string, files *[]string) err
 	})
 	if err != nil {
 		return fmt.Errorf("quantize: list photos in %s: %w", dir, err)
-	}
-	return nil
-}
-
-// writeAtomic writes data to path through a temporary file, so a crash
-// never leaves a truncated model where Open would load it.
-func writeAtomic(path string, data []byte) (err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("model folder: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".quantized-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := errors.Join(tmp.Sync(), tmp.Close()); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("install %s: %w", path, err)
 	}
 	return nil
 }

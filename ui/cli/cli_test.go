@@ -70,6 +70,17 @@ func TestUnknownCommand(t *testing.T) {
 	}
 }
 
+// isolate points the configuration, data and cache folders into a fresh
+// temporary folder, which it returns.
+func isolate(t *testing.T) string {
+	t.Helper()
+	tmp := t.TempDir()
+	t.Setenv("SIMILI_CONFIG", filepath.Join(tmp, "config.json"))
+	t.Setenv("SIMILI_DATA_DIR", filepath.Join(tmp, "data"))
+	t.Setenv("SIMILI_CACHE_DIR", filepath.Join(tmp, "cache"))
+	return tmp
+}
+
 // TestIndexThenSimilarWithCameraFilter drives the real commands end to end
 // on the holidays photos.
 func TestIndexThenSimilarWithCameraFilter(t *testing.T) {
@@ -78,10 +89,7 @@ func TestIndexThenSimilarWithCameraFilter(t *testing.T) {
 	}
 	holidays := testenv.Holidays(t)
 	model := testenv.SqueezeNet(t)
-	tmp := t.TempDir()
-	t.Setenv("SIMILI_CONFIG", filepath.Join(tmp, "config.json"))
-	t.Setenv("SIMILI_DATA_DIR", filepath.Join(tmp, "data"))
-	t.Setenv("SIMILI_CACHE_DIR", filepath.Join(tmp, "cache"))
+	isolate(t)
 	ctx := context.Background()
 	run := func(args ...string) string {
 		t.Helper()
@@ -124,10 +132,7 @@ func TestQuantizeThenIndexWithInt8(t *testing.T) {
 	}
 	holidays := testenv.Holidays(t)
 	model := testenv.SqueezeNet(t)
-	tmp := t.TempDir()
-	t.Setenv("SIMILI_CONFIG", filepath.Join(tmp, "config.json"))
-	t.Setenv("SIMILI_DATA_DIR", filepath.Join(tmp, "data"))
-	t.Setenv("SIMILI_CACHE_DIR", filepath.Join(tmp, "cache"))
+	tmp := isolate(t)
 	ctx := context.Background()
 	run := func(args ...string) (string, error) {
 		var out, errOut bytes.Buffer

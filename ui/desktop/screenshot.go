@@ -146,6 +146,9 @@ func (u *ui) prepareView(s *screenshotPlan, view string) error {
 		case "groups":
 			u.detail.hide()
 			u.tabs.SelectIndex(2)
+		case "settings":
+			u.detail.hide()
+			u.showSettings()
 		default:
 			err = fmt.Errorf("unknown screenshot view %q", view)
 		}
