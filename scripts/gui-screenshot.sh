@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gui-screenshot.sh — render the real Simili window under Xvfb against the
 # holidays photos, drive it through the library grid, a drop search, the
-# detail pane and the visual groups, save one PNG per view, and fail if a
+# detail pane, the visual groups and Settings, save one PNG per view, and fail if a
 # view is blank (near-uniform pixels) or the app reports an error.
 #
 #   scripts/gui-screenshot.sh [OUT_DIR]      default OUT_DIR: a temp folder
