@@ -11,10 +11,13 @@
 // lists, at least 24 (SearchOptions.Nprobe overrides), so scores are exact
 // and only the choice of records scored is approximate. A filter widens
 // the probe by 1.5/selectivity; a probe of over a quarter of the lists
-// uses the exact scan. A filter keeping under 15% of records goes to the
-// sign codes (signcode.go: one bit per dimension per record, ranked by
-// byte lookup tables, the best 2% re-scored exactly) when it keeps more
-// than 8192 records, else to the exact filtered scan. Records
+// uses the exact scan. A filter keeping under 15% of records is answered
+// from its match list (filtercache.go: built on first use, kept for the
+// four most recent filters until the next write): through the sign codes
+// copied beside the list (signcode.go: one bit per dimension per record,
+// ranked by byte lookup tables, the best 2% re-scored exactly) when it
+// keeps more than 8192 records, else by scoring the listed records
+// exactly. Records
 // written since the last training sit in a tail every search scans; the
 // tail is absorbed into its nearest lists in the background, and the
 // centroids are retrained in the background once more records changed than
@@ -31,7 +34,8 @@
 // model, lens, folder) are interned, plus an ID→slot map. Deletes move the
 // last slot into the hole. Memory is the raw float32 bytes plus roughly 100
 // bytes per record, plus dim/8+4 bytes of sign code per record once an IVF
-// index exists (3% of the vectors).
+// index exists (3% of the vectors), plus the filter cache (at most 1/32 of
+// the vectors' bytes).
 //
 // # Files
 //
