@@ -13,6 +13,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"os"
 
 	"github.com/disintegration/imaging"
 	"golang.org/x/image/bmp"
@@ -31,11 +32,16 @@ const (
 	WebP Format = "webp"
 	TIFF Format = "tiff"
 	BMP  Format = "bmp"
+	// HEIF (HEIC from phones) and AVIF are ISOBMFF containers decoded by
+	// libheif when the build has it (cgo, without the noheif tag).
+	HEIF Format = "heif"
+	AVIF Format = "avif"
 )
 
 // SniffLen is the number of leading bytes Sniff needs to recognise any
-// supported format, so callers can read just that much from a file.
-const SniffLen = 16
+// supported format, so callers can read just that much from a file (HEIF
+// and AVIF name themselves in the brands of their leading ftyp box).
+const SniffLen = 32
 
 // DefaultMaxPixels bounds decoded images (about 120 MP, 480 MB as RGBA) so a
 // crafted header cannot make the scanner allocate unbounded memory.
@@ -67,8 +73,64 @@ func Sniff(head []byte) (Format, bool) {
 	case isBMP(head):
 		return BMP, true
 	}
+	return sniffISOBMFF(head)
+}
+
+// sniffISOBMFF recognises a HEIF or AVIF still image by the brands of its
+// leading ftyp box. Video brands (MP4, QuickTime) are not images, and a
+// generic major brand (mif1/msf1) is AVIF when an AV1 brand follows.
+func sniffISOBMFF(head []byte) (Format, bool) {
+	if len(head) < 16 || string(head[4:8]) != "ftyp" {
+		return "", false
+	}
+	size := int(binary.BigEndian.Uint32(head[0:4]))
+	if size < 16 {
+		return "", false
+	}
+	end := min(size, len(head))
+	var heif, avif bool
+	for i := 8; i+4 <= end; i += 4 {
+		if i == 12 {
+			continue // minor version
+		}
+		switch string(head[i : i+4]) {
+		case "avif", "avis":
+			avif = true
+		case "heic", "heix", "heim", "heis", "hevc", "hevx", "hevm", "hevs", "mif1", "msf1", "mif2":
+			heif = true
+		}
+		if i == 8 && !avif && !heif {
+			return "", false // the major brand decides what the file is
+		}
+	}
+	switch {
+	case avif && !(string(head[8:12]) == "heic" || string(head[8:12]) == "heix"):
+		return AVIF, true
+	case heif:
+		return HEIF, true
+	}
 	return "", false
 }
+
+// SniffFile reports the format of the file at path from its first bytes,
+// opening it read-only; ok is false when it is not an image Simili reads
+// (or cannot be read). The window uses it to accept files by content.
+func SniffFile(path string) (Format, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return "", false // a FIFO or device would block or never end
+	}
+	head := make([]byte, SniffLen)
+	n, _ := io.ReadFull(f, head)
+	return Sniff(head[:n])
+}
+
+// Names lists the supported formats for messages, e.g. "JPEG, PNG, …".
+const Names = "JPEG, PNG, GIF, WebP, TIFF, BMP, HEIC/HEIF, AVIF"
 
 // isBMP checks more than the weak two-byte "BM" signature: the reserved
 // words must be zero and the pixel-data offset must lie past the headers.
@@ -120,6 +182,13 @@ func Decode(data []byte, maxPixels int) (image.Image, Format, error) {
 	if !ok {
 		return nil, "", fmt.Errorf("decode: %w", ErrUnsupported)
 	}
+	if f == HEIF || f == AVIF {
+		img, err := decodeHEIF(data, 0, maxPixels)
+		if err != nil {
+			return nil, f, fmt.Errorf("decode %s: %w", f, err)
+		}
+		return img, f, nil
+	}
 	c := codecFor(f)
 	cfg, err := guard(f, "header", func() (image.Config, error) { return c.config(bytes.NewReader(data)) })
 	if err != nil {
@@ -137,6 +206,32 @@ func Decode(data []byte, maxPixels int) (image.Image, Format, error) {
 	}
 	return img, f, nil
 }
+
+// DecodeConfig returns the size of the picture as decoded, without decoding
+// pixels: for HEIF and AVIF that is the upright size (the container's
+// rotation applied, see Upright), for the other formats the stored size.
+func DecodeConfig(data []byte) (image.Config, Format, error) {
+	f, ok := Sniff(data)
+	if !ok {
+		return image.Config{}, "", fmt.Errorf("decode header: %w", ErrUnsupported)
+	}
+	if f == HEIF || f == AVIF {
+		cfg, err := heifConfig(data)
+		if err != nil {
+			return cfg, f, fmt.Errorf("decode %s header: %w", f, err)
+		}
+		return cfg, f, nil
+	}
+	c := codecFor(f)
+	cfg, err := guard(f, "header", func() (image.Config, error) { return c.config(bytes.NewReader(data)) })
+	return cfg, f, err
+}
+
+// Upright reports whether the decoder of f already returns the picture as
+// displayed, so the EXIF Orientation tag must not be applied again. In HEIF
+// and AVIF the container's irot/imir transforms are the orientation and
+// the EXIF tag is informational only.
+func Upright(f Format) bool { return f == HEIF || f == AVIF }
 
 // guard runs one decoder call, converting a panic into an error: the
 // standard and x/image decoders are not all hardened against every input.

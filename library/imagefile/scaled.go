@@ -2,6 +2,7 @@ package imagefile
 
 import (
 	"errors"
+	"fmt"
 	"image"
 )
 
@@ -10,12 +11,21 @@ import (
 // scaling (1/8 … 1/1) skips most of the work a full 12-megapixel decode
 // does, which dominates indexing time. Other formats, and any JPEG the fast
 // decoder refuses or only half-reads, go through Decode, so errors and
-// limits are Decode's. minSide <= 0 means full size.
+// limits are Decode's. HEIF and AVIF come back upright (see Upright), from
+// the file's own thumbnail item when that has at least minSide pixels on
+// its shorter side. minSide <= 0 means full size.
 func DecodeScaled(data []byte, minSide, maxPixels int) (image.Image, Format, error) {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}
 	f, ok := Sniff(data)
+	if ok && (f == HEIF || f == AVIF) {
+		img, err := decodeHEIF(data, minSide, maxPixels)
+		if err != nil {
+			return nil, f, fmt.Errorf("decode %s: %w", f, err)
+		}
+		return img, f, nil
+	}
 	if !ok || f != JPEG || minSide <= 0 || !turboAvailable {
 		return Decode(data, maxPixels)
 	}

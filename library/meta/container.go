@@ -19,13 +19,15 @@ const (
 
 var exifHeader = []byte("Exif\x00\x00")
 
-// findTIFF locates the EXIF block (a TIFF structure) in a JPEG, TIFF, PNG or
-// WebP stream. It returns an error wrapping ErrNoEXIF when the container
-// holds none or is not one of these.
+// findTIFF locates the EXIF block (a TIFF structure) in a JPEG, TIFF, PNG,
+// WebP or HEIF/AVIF stream. It returns an error wrapping ErrNoEXIF when the
+// container holds none or is not one of these.
 func findTIFF(r io.Reader) ([]byte, error) {
 	br := bufio.NewReader(io.LimitReader(r, maxTIFFBytes+1))
 	head, _ := br.Peek(12)
 	switch {
+	case isHEIF(head):
+		return heifEXIF(br)
 	case len(head) >= 2 && head[0] == 0xFF && head[1] == 0xD8:
 		return jpegEXIF(br)
 	case bytes.HasPrefix(head, []byte("II*\x00")), bytes.HasPrefix(head, []byte("MM\x00*")):

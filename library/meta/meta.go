@@ -5,6 +5,7 @@
 package meta
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -53,7 +54,11 @@ type Meta struct {
 	// practice. A missing N/S or E/W reference is read as N or E.
 	GPS *GPS
 
-	Orientation int // 1..8; 1 when absent or invalid
+	// Orientation is 1..8; 1 when absent or invalid, and always 1 for HEIF
+	// and AVIF, whose container transforms (irot/imir, applied by the
+	// decoder) are the orientation: their EXIF tag only repeats it, and
+	// applying it as well would turn the picture twice.
+	Orientation int
 
 	PixelWidth, PixelHeight int // EXIF PixelXDimension/PixelYDimension, 0 when absent
 }
@@ -70,13 +75,24 @@ var (
 // exifTime is the EXIF date layout; it carries no zone.
 const exifTime = "2006:01:02 15:04:05"
 
-// Read extracts Meta from a JPEG, TIFF, PNG (eXIf) or WebP stream.
+// Read extracts Meta from a JPEG, TIFF, PNG (eXIf), WebP or HEIF/AVIF
+// (Exif item) stream.
 //
 // It returns an error wrapping ErrNoEXIF when there is no EXIF block. When
 // the block is damaged it returns every field it could read together with an
 // error wrapping ErrMalformed that lists what failed; callers log a warning
 // and keep the partial Meta. Orientation is always 1..8.
 func Read(r io.Reader) (Meta, error) {
+	br := bufio.NewReader(r)
+	head, _ := br.Peek(12)
+	m, err := read(br)
+	if isHEIF(head) {
+		m.Orientation = 1
+	}
+	return m, err
+}
+
+func read(r io.Reader) (Meta, error) {
 	m := Meta{Orientation: 1}
 	raw, err := findTIFF(r)
 	if err != nil {
