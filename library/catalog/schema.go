@@ -85,4 +85,17 @@ CREATE TABLE scans (
 	failed      INTEGER NOT NULL DEFAULT 0
 );
 `,
+	// 2: content signatures for duplicate detection, keyed by content like
+	// embeddings. Hashes are 64-bit patterns stored as signed integers.
+	`
+CREATE TABLE signatures (
+	hash      TEXT    PRIMARY KEY,
+	version   INTEGER NOT NULL,
+	phash     INTEGER NOT NULL,
+	centre1   INTEGER NOT NULL,
+	centre2   INTEGER NOT NULL,
+	aspect    REAL    NOT NULL,
+	sharpness REAL    NOT NULL
+) WITHOUT ROWID;
+`,
 }

@@ -1,0 +1,64 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/simili/simili/library/signature"
+)
+
+// PutSignature stores the content signature of the content hash.
+func (c *Catalog) PutSignature(ctx context.Context, hash string, s signature.Signature) error {
+	_, err := c.db.ExecContext(ctx, `INSERT INTO signatures (hash, version, phash, centre1, centre2, aspect, sharpness)
+		VALUES (?,?,?,?,?,?,?) ON CONFLICT (hash) DO UPDATE SET version = excluded.version, phash = excluded.phash,
+		centre1 = excluded.centre1, centre2 = excluded.centre2, aspect = excluded.aspect, sharpness = excluded.sharpness`,
+		hash, signature.Version, int64(s.PHash), int64(s.Centre[0]), int64(s.Centre[1]), s.Aspect, s.Sharpness)
+	if err != nil {
+		return fmt.Errorf("store signature %s: %w", hash, err)
+	}
+	return nil
+}
+
+// SignedHashes returns the content hashes that have a signature of the
+// current version; the scan computes the others.
+func (c *Catalog) SignedHashes(ctx context.Context) (map[string]bool, error) {
+	rows, err := c.db.QueryContext(ctx, "SELECT hash FROM signatures WHERE version = ?", signature.Version)
+	if err != nil {
+		return nil, fmt.Errorf("read signed hashes: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]bool)
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("read signed hash: %w", err)
+		}
+		out[h] = true
+	}
+	return out, rows.Err()
+}
+
+// Signatures returns the current-version signature of every catalogued
+// content, by content hash.
+func (c *Catalog) Signatures(ctx context.Context) (map[string]signature.Signature, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT hash, phash, centre1, centre2, aspect, sharpness FROM signatures
+		WHERE version = ? AND hash IN (SELECT hash FROM photos)`, signature.Version)
+	if err != nil {
+		return nil, fmt.Errorf("read signatures: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]signature.Signature)
+	for rows.Next() {
+		var (
+			h         string
+			p, c1, c2 int64
+			s         signature.Signature
+		)
+		if err := rows.Scan(&h, &p, &c1, &c2, &s.Aspect, &s.Sharpness); err != nil {
+			return nil, fmt.Errorf("read signature: %w", err)
+		}
+		s.PHash, s.Centre = uint64(p), [2]uint64{uint64(c1), uint64(c2)}
+		out[h] = s
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,270 @@
+// Package signature computes a photo's content signature during the scan,
+// from the upright image the scan has already decoded: perceptual hashes
+// that survive re-encoding, resizing, format conversion and light edits,
+// the aspect ratio, and a sharpness measure for choosing which copy to
+// keep. Duplicate detection compares signatures without reading photos.
+package signature
+
+import (
+	"image"
+	"image/color"
+	"math"
+	"math/bits"
+	"sort"
+)
+
+// Version changes whenever Compute's output would change for the same
+// image; stored signatures of another version are recomputed.
+const Version = 1
+
+// CentreCrops are the fractions of each side kept by the centre-crop
+// hashes: a copy cropped by about 5% or 10% per side has a whole-picture
+// hash close to one of them.
+var CentreCrops = [2]float64{0.90, 0.80}
+
+// Signature describes what a picture looks like, independent of its
+// encoding and resolution.
+type Signature struct {
+	// PHash is the 64-bit DCT hash of the whole upright picture.
+	PHash uint64
+	// Centre are the DCT hashes of the centred crops in CentreCrops.
+	Centre [2]uint64
+	// Aspect is width / height of the upright picture.
+	Aspect float32
+	// Sharpness is the variance of the Laplacian of the grey picture scaled
+	// down to SharpnessSide pixels on its shorter side, so copies of
+	// different resolutions compare on the same footing (smaller pictures
+	// are measured as they are: upscaling would invent edges).
+	Sharpness float32
+}
+
+// SharpnessSide is the shorter side the sharpness is measured at.
+const SharpnessSide = 256
+
+const hashSide = 32 // the grey image the DCT runs on
+
+// Compute returns the signature of an upright image. Images of any size
+// work, down to one pixel.
+func Compute(img image.Image) Signature {
+	g := toGrey(img)
+	var s Signature
+	if g.w == 0 || g.h == 0 {
+		return s
+	}
+	s.Aspect = float32(g.w) / float32(g.h)
+	s.PHash = g.phash(0, 0, float64(g.w), float64(g.h))
+	for i, f := range CentreCrops {
+		cw, ch := float64(g.w)*f, float64(g.h)*f
+		s.Centre[i] = g.phash((float64(g.w)-cw)/2, (float64(g.h)-ch)/2, cw, ch)
+	}
+	s.Sharpness = float32(g.sharpness())
+	return s
+}
+
+// Distance is the number of differing bits of two hashes (0..64).
+func Distance(a, b uint64) int { return bits.OnesCount64(a ^ b) }
+
+// CropDistance is the smallest distance between the whole-picture hash of
+// one signature and the whole or centre-crop hashes of the other, in
+// either direction, and whether a centre-crop hash gave it (so one is
+// probably a crop of the other).
+func CropDistance(a, b Signature) (int, bool) {
+	best, crop := Distance(a.PHash, b.PHash), false
+	for _, c := range a.Centre {
+		if d := Distance(c, b.PHash); d < best {
+			best, crop = d, true
+		}
+	}
+	for _, c := range b.Centre {
+		if d := Distance(a.PHash, c); d < best {
+			best, crop = d, true
+		}
+	}
+	return best, crop
+}
+
+// grey is a luma image in [0, 255].
+type grey struct {
+	w, h int
+	pix  []float32
+}
+
+func toGrey(img image.Image) grey {
+	b := img.Bounds()
+	g := grey{w: b.Dx(), h: b.Dy()}
+	if g.w <= 0 || g.h <= 0 {
+		return grey{}
+	}
+	g.pix = make([]float32, g.w*g.h)
+	switch m := img.(type) {
+	case *image.YCbCr:
+		for y := 0; y < g.h; y++ {
+			row := m.Y[(y+b.Min.Y-m.Rect.Min.Y)*m.YStride+(b.Min.X-m.Rect.Min.X):]
+			for x := 0; x < g.w; x++ {
+				g.pix[y*g.w+x] = float32(row[x])
+			}
+		}
+	case *image.Gray:
+		for y := 0; y < g.h; y++ {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			for x := 0; x < g.w; x++ {
+				g.pix[y*g.w+x] = float32(row[x])
+			}
+		}
+	case *image.NRGBA:
+		for y := 0; y < g.h; y++ {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			for x := 0; x < g.w; x++ {
+				p := row[4*x : 4*x+4]
+				a := float32(p[3]) / 255 // composite on black, as RGBA does
+				g.pix[y*g.w+x] = a * luma(float32(p[0]), float32(p[1]), float32(p[2]))
+			}
+		}
+	case *image.RGBA:
+		for y := 0; y < g.h; y++ {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			for x := 0; x < g.w; x++ {
+				p := row[4*x : 4*x+4]
+				g.pix[y*g.w+x] = luma(float32(p[0]), float32(p[1]), float32(p[2]))
+			}
+		}
+	default:
+		for y := 0; y < g.h; y++ {
+			for x := 0; x < g.w; x++ {
+				c := color.RGBA64Model.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.RGBA64)
+				g.pix[y*g.w+x] = luma(float32(c.R>>8), float32(c.G>>8), float32(c.B>>8))
+			}
+		}
+	}
+	return g
+}
+
+// luma is the JFIF (BT.601) luma, the same as a JPEG's Y plane.
+func luma(r, g, b float32) float32 { return 0.299*r + 0.587*g + 0.114*b }
+
+// resample averages the source rectangle (x0, y0, w, h) into an n×m grid:
+// each cell takes the mean of the pixels whose centres fall inside it, or
+// the pixel under its centre when none does (upscaling).
+func (g grey) resample(x0, y0, w, h float64, n, m int) []float64 {
+	out := make([]float64, n*m)
+	for j := 0; j < m; j++ {
+		ya, yb := y0+h*float64(j)/float64(m), y0+h*float64(j+1)/float64(m)
+		py0, py1 := cellRange(ya, yb, g.h)
+		for i := 0; i < n; i++ {
+			xa, xb := x0+w*float64(i)/float64(n), x0+w*float64(i+1)/float64(n)
+			px0, px1 := cellRange(xa, xb, g.w)
+			var sum float64
+			for y := py0; y < py1; y++ {
+				row := g.pix[y*g.w:]
+				for x := px0; x < px1; x++ {
+					sum += float64(row[x])
+				}
+			}
+			out[j*n+i] = sum / float64((py1-py0)*(px1-px0))
+		}
+	}
+	return out
+}
+
+// cellRange returns the pixels [p0, p1) whose centres lie in [a, b), at
+// least one, clamped to [0, size).
+func cellRange(a, b float64, size int) (int, int) {
+	p0 := int(math.Ceil(a - 0.5))
+	p1 := int(math.Ceil(b - 0.5))
+	if p1 <= p0 {
+		p0 = int(math.Floor((a + b) / 2))
+		p1 = p0 + 1
+	}
+	p0 = min(max(p0, 0), size-1)
+	p1 = min(max(p1, p0+1), size)
+	return p0, p1
+}
+
+// dctBasis[k][n] = cos(pi*(2n+1)*k / 2N) for the 8 lowest frequencies.
+var dctBasis = func() [8][hashSide]float64 {
+	var b [8][hashSide]float64
+	for k := range b {
+		for n := 0; n < hashSide; n++ {
+			b[k][n] = math.Cos(math.Pi * float64(2*n+1) * float64(k) / (2 * hashSide))
+		}
+	}
+	return b
+}()
+
+// hashCoefficients are the 64 lowest (u, v) frequencies after the DC term,
+// in order of u+v: the picture's coarse structure.
+var hashCoefficients = func() [][2]int {
+	var out [][2]int
+	for s := 1; len(out) < 64; s++ {
+		for u := 0; u <= s && len(out) < 64; u++ {
+			if v := s - u; u < 8 && v < 8 {
+				out = append(out, [2]int{u, v})
+			}
+		}
+	}
+	return out
+}()
+
+// phash hashes the rectangle: 32×32 area-averaged grey, 2-D DCT, one bit per
+// low-frequency coefficient above their median.
+func (g grey) phash(x0, y0, w, h float64) uint64 {
+	px := g.resample(x0, y0, w, h, hashSide, hashSide)
+	// Rows first: tmp[y][u] = sum_x px[y][x] * basis[u][x].
+	var tmp [hashSide][8]float64
+	for y := 0; y < hashSide; y++ {
+		row := px[y*hashSide : (y+1)*hashSide]
+		for u := 0; u < 8; u++ {
+			var s float64
+			for x, v := range row {
+				s += v * dctBasis[u][x]
+			}
+			tmp[y][u] = s
+		}
+	}
+	var coef [8][8]float64 // [v][u]
+	for v := 0; v < 8; v++ {
+		for u := 0; u < 8; u++ {
+			var s float64
+			for y := 0; y < hashSide; y++ {
+				s += tmp[y][u] * dctBasis[v][y]
+			}
+			coef[v][u] = s
+		}
+	}
+	vals := make([]float64, len(hashCoefficients))
+	for i, c := range hashCoefficients {
+		vals[i] = coef[c[1]][c[0]]
+	}
+	sorted := append([]float64(nil), vals...)
+	sort.Float64s(sorted)
+	median := (sorted[31] + sorted[32]) / 2
+	var hash uint64
+	for i, v := range vals {
+		if v > median {
+			hash |= 1 << uint(i)
+		}
+	}
+	return hash
+}
+
+// sharpness is the variance of the 4-neighbour Laplacian at SharpnessSide.
+func (g grey) sharpness() float64 {
+	short := min(g.w, g.h)
+	scale := min(float64(SharpnessSide)/float64(short), 1)
+	w := max(int(math.Round(float64(g.w)*scale)), 3)
+	h := max(int(math.Round(float64(g.h)*scale)), 3)
+	px := g.resample(0, 0, float64(g.w), float64(g.h), w, h)
+	var sum, sum2 float64
+	n := 0
+	for y := 1; y < h-1; y++ {
+		for x := 1; x < w-1; x++ {
+			i := y*w + x
+			l := px[i-1] + px[i+1] + px[i-w] + px[i+w] - 4*px[i]
+			sum += l
+			sum2 += l * l
+			n++
+		}
+	}
+	mean := sum / float64(n)
+	return sum2/float64(n) - mean*mean
+}
