@@ -180,9 +180,13 @@ func cellRange(a, b float64, size int) (int, int) {
 	return p0, p1
 }
 
-// dctBasis[k][n] = cos(pi*(2n+1)*k / 2N) for the 8 lowest frequencies.
-var dctBasis = func() [8][hashSide]float64 {
-	var b [8][hashSide]float64
+// lowFreq is how many frequencies per axis the hash draws from: an 8×8
+// block has only 63 terms besides DC, so the 64th bit needs the ninth.
+const lowFreq = 9
+
+// dctBasis[k][n] = cos(pi*(2n+1)*k / 2N) for the lowest frequencies.
+var dctBasis = func() [lowFreq][hashSide]float64 {
+	var b [lowFreq][hashSide]float64
 	for k := range b {
 		for n := 0; n < hashSide; n++ {
 			b[k][n] = math.Cos(math.Pi * float64(2*n+1) * float64(k) / (2 * hashSide))
@@ -197,7 +201,7 @@ var hashCoefficients = func() [][2]int {
 	var out [][2]int
 	for s := 1; len(out) < 64; s++ {
 		for u := 0; u <= s && len(out) < 64; u++ {
-			if v := s - u; u < 8 && v < 8 {
+			if v := s - u; u < lowFreq && v < lowFreq {
 				out = append(out, [2]int{u, v})
 			}
 		}
@@ -210,10 +214,10 @@ var hashCoefficients = func() [][2]int {
 func (g grey) phash(x0, y0, w, h float64) uint64 {
 	px := g.resample(x0, y0, w, h, hashSide, hashSide)
 	// Rows first: tmp[y][u] = sum_x px[y][x] * basis[u][x].
-	var tmp [hashSide][8]float64
+	var tmp [hashSide][lowFreq]float64
 	for y := 0; y < hashSide; y++ {
 		row := px[y*hashSide : (y+1)*hashSide]
-		for u := 0; u < 8; u++ {
+		for u := 0; u < lowFreq; u++ {
 			var s float64
 			for x, v := range row {
 				s += v * dctBasis[u][x]
@@ -221,9 +225,9 @@ func (g grey) phash(x0, y0, w, h float64) uint64 {
 			tmp[y][u] = s
 		}
 	}
-	var coef [8][8]float64 // [v][u]
-	for v := 0; v < 8; v++ {
-		for u := 0; u < 8; u++ {
+	var coef [lowFreq][lowFreq]float64 // [v][u]
+	for v := 0; v < lowFreq; v++ {
+		for u := 0; u < lowFreq; u++ {
 			var s float64
 			for y := 0; y < hashSide; y++ {
 				s += tmp[y][u] * dctBasis[v][y]
