@@ -29,6 +29,7 @@ import (
 	"github.com/simili/simili/library/catalog"
 	"github.com/simili/simili/library/imagefile"
 	"github.com/simili/simili/library/meta"
+	"github.com/simili/simili/library/signature"
 	"github.com/simili/simili/library/storesync"
 	"github.com/simili/simili/library/thumb"
 	"github.com/simili/simili/search/vector"
@@ -99,6 +100,7 @@ type outcome struct {
 	skip     string    // reason when skipped
 	fail     string    // reason when failed
 	err      error
+	sig      *signature.Signature // new content signature, nil when already stored
 }
 
 // Run scans roots. It returns when the scan is complete or ctx is cancelled
@@ -142,8 +144,9 @@ type scanner struct {
 	gen   int64
 	model string
 
-	mu       sync.Mutex // guards embedded, prog
+	mu       sync.Mutex // guards embedded, signed, prog
 	embedded map[string]bool
+	signed   map[string]bool // contents with a current signature
 	prog     Progress
 	lastSent time.Time
 
@@ -179,6 +182,9 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 		if s.embedded, err = cat.EmbeddedHashes(ctx, s.model); err != nil {
 			return Result{}, err
 		}
+	}
+	if s.signed, err = cat.SignedHashes(ctx); err != nil {
+		return Result{}, err
 	}
 	if s.opt.Sync != nil {
 		if _, err := s.opt.Sync.Reconcile(ctx); err != nil {
@@ -354,8 +360,11 @@ func (s *scanner) send(ctx context.Context, jobs chan<- job, j job) error {
 }
 
 // needsWork reports whether an unchanged file still lacks an embedding for
-// the current model or a thumbnail.
+// the current model, a content signature or a thumbnail.
 func (s *scanner) needsWork(hash string) bool {
+	if !s.hasSignature(hash) {
+		return true
+	}
 	if s.model != "" {
 		s.mu.Lock()
 		ok := s.embedded[hash]
@@ -433,6 +442,7 @@ func (s *scanner) process(j job) outcome {
 	needEmbed := s.model != "" && !s.embedded[hash]
 	s.mu.Unlock()
 	needThumb := !s.opt.Thumbs.Has(hash)
+	needSig := !s.hasSignature(hash)
 
 	// The size comes from the header: the decode below may run at a
 	// reduced scale.
@@ -442,7 +452,7 @@ func (s *scanner) process(j job) outcome {
 		if orientationSwaps(imagefile.EffectiveOrientation(m.Orientation, m.PixelWidth, m.PixelHeight, cfg.Width, cfg.Height)) {
 			p.Width, p.Height = p.Height, p.Width
 		}
-		if !needEmbed && !needThumb {
+		if !needEmbed && !needThumb && !needSig {
 			o.photo = p
 			return o
 		}
@@ -461,6 +471,10 @@ func (s *scanner) process(j job) outcome {
 			o.fail, o.err = "thumbnail", err
 			return o
 		}
+	}
+	if needSig {
+		sig := signature.Compute(img) // from the decode above: no second one
+		o.sig = &sig
 	}
 	if needEmbed {
 		vec, err := s.opt.Embedder.Embed(img)
@@ -542,6 +556,9 @@ func (s *scanner) commit(ctx context.Context, o outcome) error {
 		p.ID, moved = prev, true
 	}
 	if err := cat.PutPhoto(ctx, p, s.gen); err != nil {
+		return err
+	}
+	if err := s.putSignature(ctx, p.Hash, o.sig); err != nil {
 		return err
 	}
 	if o.vec != nil {
