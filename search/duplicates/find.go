@@ -1,0 +1,340 @@
+package duplicates
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/simili/simili/library/catalog"
+	"github.com/simili/simili/library/signature"
+)
+
+// Library is what Find reads: the catalog's photos and content signatures,
+// the stored embeddings and, for look-alikes, the vector index. Nothing in
+// it reads a photo file.
+type Library struct {
+	Photos     []catalog.Photo
+	Signatures map[string]signature.Signature // by content hash
+	// Embedding returns the stored vector of a content; ok is false when
+	// it has none (not embedded yet). Nil: no embeddings.
+	Embedding func(ctx context.Context, hash string) (vec []float32, ok bool, err error)
+	// Neighbours returns the k nearest photos to vec in the vector index,
+	// best first. Needed only for the Similar tier.
+	Neighbours func(ctx context.Context, vec []float32, k int) ([]Neighbour, error)
+}
+
+// Neighbour is one vector-index hit.
+type Neighbour struct {
+	ID    int64   // catalog photo id
+	Score float32 // cosine similarity
+}
+
+// ErrNoIndex means look-alikes were asked for without a vector index.
+var ErrNoIndex = errors.New("look-alikes need the vector index")
+
+// Find groups the library's copies into tiers. Each tier works on the
+// keepers of the stronger tiers (identical files collapse into their
+// keeper before same-picture matching, and so on), so every photo is a
+// non-keeper in at most one group, and removing every non-keeper still
+// leaves one photo of everything.
+func Find(ctx context.Context, lib Library, opt Options) ([]Group, error) {
+	return find(ctx, lib, opt, defaultParams)
+}
+
+// params are the decision thresholds, calibrated on the holidays photos
+// (see holidays_test.go).
+type params struct {
+	// Same picture: the pHash distance (whole picture against whole or
+	// centre crop) below which no other evidence is needed, and the one
+	// below which the embedding cosine must reach sameCosine.
+	sureDistance, maxDistance int
+	sameCosine                float32
+	// sureCosine lets a pair through on cosine alone when the pHash is at
+	// most cropDistance away (a crop moves the hash more).
+	sureCosine   float32
+	cropDistance int
+	// maxAspect bounds the ratio of the two aspect ratios: a crop of up to
+	// 10% per side changes it by at most 1/0.8.
+	maxAspect float64
+	// timeSlack is how far two EXIF capture times may differ and still be
+	// one shot (sub-second rounding, an editor rewriting the tag).
+	timeSlack time.Duration
+	// burstGap chains shots of one camera this close in time.
+	burstGap time.Duration
+	// probeRadius is the Hamming radius probed in each 16-bit band.
+	probeRadius int
+	// neighbours is k of the look-alike search.
+	neighbours int
+}
+
+var defaultParams = params{
+	sureDistance: 6, maxDistance: 16, sameCosine: 0.90,
+	sureCosine: 0.95, cropDistance: 22,
+	maxAspect: 1.0 / 0.8, timeSlack: time.Second, burstGap: 3 * time.Second,
+	probeRadius: 1, neighbours: 16,
+}
+
+// content is one distinct file content (one hash) and, as tiers collapse,
+// the group it now stands for.
+type content struct {
+	photos []int // indexes into Library.Photos, keeper first after tier 1
+	sig    signature.Signature
+	hasSig bool
+	vec    []float32
+	vecOK  bool // vec loaded (it may still be nil)
+}
+
+type finder struct {
+	ctx   context.Context
+	lib   Library
+	p     params
+	opt   Options
+	items []content
+	byID  map[int64]int // photo id -> content
+	// mergedInto records, for a content collapsed into another's group,
+	// the content that stands for it now.
+	mergedInto map[int]int
+	groups     []Group
+}
+
+func find(ctx context.Context, lib Library, opt Options, p params) ([]Group, error) {
+	if opt.Threshold == 0 {
+		opt.Threshold = DefaultThreshold
+	}
+	if opt.Threshold < 0 || opt.Threshold > 1 {
+		return nil, fmt.Errorf("look-alike threshold %v is outside (0, 1]", opt.Threshold)
+	}
+	want := map[Tier]bool{}
+	for _, t := range opt.Tiers {
+		if t < Identical || t > Similar {
+			return nil, fmt.Errorf("unknown tier %d", t)
+		}
+		want[t] = true
+	}
+	if len(want) == 0 {
+		want = map[Tier]bool{Identical: true, Same: true, Burst: true}
+	}
+	if want[Similar] && lib.Neighbours == nil {
+		return nil, ErrNoIndex
+	}
+	f := &finder{ctx: ctx, lib: lib, p: p, opt: opt, byID: map[int64]int{}, mergedInto: map[int]int{}}
+	f.identical(want[Identical])
+	maxTier := Identical
+	for t := range want {
+		maxTier = max(maxTier, t)
+	}
+	steps := []struct {
+		tier Tier
+		run  func() ([]edge, error)
+	}{{Same, f.samePairs}, {Burst, f.burstPairs}, {Similar, f.similarPairs}}
+	for _, s := range steps {
+		if s.tier > maxTier {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		edges, err := s.run()
+		if err != nil {
+			return nil, err
+		}
+		f.collapse(s.tier, edges, want[s.tier])
+	}
+	sort.SliceStable(f.groups, func(i, j int) bool {
+		a, b := f.groups[i], f.groups[j]
+		if a.Tier != b.Tier {
+			return a.Tier < b.Tier
+		}
+		return a.Members[0].Photo.Path < b.Members[0].Photo.Path
+	})
+	return f.groups, nil
+}
+
+// edge links two contents at one tier with the evidence for it.
+type edge struct {
+	a, b   int
+	reason string
+}
+
+// identical makes one content per hash; photos sharing it are tier 1.
+func (f *finder) identical(report bool) {
+	byHash := map[string]int{}
+	for i, p := range f.lib.Photos {
+		c, ok := byHash[p.Hash]
+		if !ok {
+			c = len(f.items)
+			byHash[p.Hash] = c
+			sig, has := f.lib.Signatures[p.Hash]
+			f.items = append(f.items, content{sig: sig, hasSig: has})
+		}
+		f.items[c].photos = append(f.items[c].photos, i)
+		f.byID[p.ID] = c
+	}
+	for ci := range f.items {
+		c := &f.items[ci]
+		if len(c.photos) < 2 {
+			continue
+		}
+		f.orderByKeeper(c.photos)
+		if !report {
+			continue
+		}
+		g := Group{Tier: Identical, KeeperReason: f.keeperReason(c.photos)}
+		keeper := f.lib.Photos[c.photos[0]]
+		for k, pi := range c.photos {
+			m := Member{Photo: f.lib.Photos[pi], Keeper: k == 0}
+			if k > 0 {
+				m.Reason = "same bytes as " + filepath.Base(keeper.Path) + " (identical SHA-256)"
+			}
+			g.Members = append(g.Members, m)
+		}
+		f.groups = append(f.groups, g)
+	}
+}
+
+// rep is the photo a content stands for now: its current keeper.
+func (f *finder) rep(c int) catalog.Photo { return f.lib.Photos[f.items[c].photos[0]] }
+
+// collapse unites contents along edges; each resulting set becomes one
+// group (when reported) and one content standing for it in weaker tiers.
+func (f *finder) collapse(tier Tier, edges []edge, report bool) {
+	if len(edges) == 0 {
+		return
+	}
+	parent := map[int]int{}
+	var findRoot func(int) int
+	findRoot = func(x int) int {
+		p, ok := parent[x]
+		if !ok || p == x {
+			return x
+		}
+		r := findRoot(p)
+		parent[x] = r
+		return r
+	}
+	for _, e := range edges {
+		ra, rb := findRoot(e.a), findRoot(e.b)
+		if ra != rb {
+			parent[ra] = rb
+		}
+	}
+	sets := map[int][]int{}
+	for x := range parent {
+		r := findRoot(x)
+		sets[r] = append(sets[r], x)
+	}
+	adj := map[int][]edge{}
+	for _, e := range edges {
+		adj[e.a] = append(adj[e.a], e)
+		adj[e.b] = append(adj[e.b], edge{a: e.b, b: e.a, reason: e.reason})
+	}
+	roots := make([]int, 0, len(sets))
+	for r := range sets {
+		roots = append(roots, r)
+	}
+	sort.Ints(roots) // deterministic output
+	for _, r := range roots {
+		members := sets[r]
+		sort.Ints(members)
+		// Order the contents by their keepers' merit.
+		reps := make([]int, len(members))
+		at := map[int]int{} // photo index -> content
+		for i, c := range members {
+			reps[i] = f.items[c].photos[0]
+			at[reps[i]] = c
+		}
+		f.orderByKeeper(reps)
+		keeper := at[reps[0]]
+		if report {
+			f.groups = append(f.groups, f.groupOf(tier, keeper, reps, at, adj))
+		}
+		// The keeper content now stands for the whole set.
+		k := &f.items[keeper]
+		for _, c := range members {
+			if c != keeper {
+				k.photos = append(k.photos, f.items[c].photos...)
+				f.items[c].photos = nil // merged: no longer a node
+				f.mergedInto[c] = keeper
+			}
+		}
+	}
+}
+
+// groupOf builds a reported group: the keeper, then each member with the
+// evidence of the edge that reached it from the keeper (breadth first).
+func (f *finder) groupOf(tier Tier, keeper int, reps []int, at map[int]int, adj map[int][]edge) Group {
+	g := Group{Tier: tier, KeeperReason: f.keeperReason(reps)}
+	reason := map[int]string{keeper: ""}
+	queue := []int{keeper}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		for _, e := range adj[c] {
+			if _, seen := reason[e.b]; seen {
+				continue
+			}
+			reason[e.b] = e.reason + " (with " + filepath.Base(f.rep(c).Path) + ")"
+			queue = append(queue, e.b)
+		}
+	}
+	for i, pi := range reps {
+		g.Members = append(g.Members, Member{Photo: f.lib.Photos[pi], Keeper: i == 0, Reason: reason[at[pi]]})
+	}
+	return g
+}
+
+// live lists the contents that are still nodes.
+func (f *finder) live() []int {
+	out := make([]int, 0, len(f.items))
+	for c := range f.items {
+		if f.items[c].photos != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// vector returns a content's stored embedding (nil when it has none).
+func (f *finder) vector(c int) ([]float32, error) {
+	it := &f.items[c]
+	if it.vecOK || f.lib.Embedding == nil {
+		return it.vec, nil
+	}
+	v, ok, err := f.lib.Embedding(f.ctx, f.rep(c).Hash)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		it.vec = v
+	}
+	it.vecOK = true
+	return it.vec, nil
+}
+
+func cosine(a, b []float32) float32 {
+	if len(a) != len(b) || len(a) == 0 {
+		return float32(math.NaN())
+	}
+	var s float32
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+// exifTime returns the capture time when EXIF gave it (not the file's
+// modification time).
+func exifTime(p catalog.Photo) (time.Time, bool) {
+	return p.TakenAt, !p.TakenAt.IsZero() && p.TakenAtSource != "" && p.TakenAtSource != "mtime"
+}
+
+func camera(p catalog.Photo) string {
+	if p.Make == "" && p.Model == "" {
+		return ""
+	}
+	return p.Make + "\x00" + p.Model
+}

@@ -1,0 +1,361 @@
+package duplicates
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/simili/simili/library/signature"
+)
+
+// bandTable is one 16-bit band of the hashes: which contents have each
+// value (multi-index hashing). Two hashes within distance 4r+3 agree within
+// r bits on at least one of their four bands, so probing every band at
+// radius r finds every such pair without comparing all pairs.
+type bandTable [1 << 16][]int32
+
+func band(h uint64, i int) uint16 { return uint16(h >> (16 * i)) }
+
+// samePairs finds candidate pairs by hash bands (whole picture against the
+// whole and centre-crop hashes of the others) and by identical capture
+// time, then keeps the pairs whose evidence says "the same photograph".
+func (f *finder) samePairs() ([]edge, error) {
+	live := f.live()
+	var tables [4]*bandTable // whole-picture hashes
+	var crops [4]*bandTable  // centre-crop hashes
+	for i := range tables {
+		tables[i], crops[i] = new(bandTable), new(bandTable)
+	}
+	for _, c := range live {
+		it := f.items[c]
+		if !it.hasSig {
+			continue
+		}
+		for i := 0; i < 4; i++ {
+			b := band(it.sig.PHash, i)
+			tables[i][b] = append(tables[i][b], int32(c))
+			for _, h := range it.sig.Centre {
+				cb := band(h, i)
+				crops[i][cb] = append(crops[i][cb], int32(c))
+			}
+		}
+	}
+	probes := probeMasks(f.p.probeRadius)
+	seen := map[[2]int32]bool{}
+	var cands [][2]int32
+	add := func(a, b int32) {
+		if a == b {
+			return
+		}
+		if a > b {
+			a, b = b, a
+		}
+		k := [2]int32{a, b}
+		if !seen[k] {
+			seen[k] = true
+			cands = append(cands, k)
+		}
+	}
+	for n, c := range live {
+		if n%4096 == 0 {
+			if err := f.ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		it := f.items[c]
+		if !it.hasSig {
+			continue
+		}
+		for i := 0; i < 4; i++ {
+			b := band(it.sig.PHash, i)
+			for _, m := range probes {
+				for _, o := range tables[i][b^m] {
+					if int(o) > c { // each unordered pair once
+						add(int32(c), o)
+					}
+				}
+				// This picture against the others' centre crops: it may be
+				// a crop of them.
+				for _, o := range crops[i][b^m] {
+					add(int32(c), o)
+				}
+			}
+		}
+	}
+	// Same camera, same EXIF second: exports that kept the metadata.
+	type shot struct {
+		cam string
+		t   int64
+	}
+	byShot := map[shot][]int32{}
+	for _, c := range live {
+		p := f.rep(c)
+		if t, ok := exifTime(p); ok && camera(p) != "" {
+			k := shot{camera(p), t.Unix()}
+			byShot[k] = append(byShot[k], int32(c))
+		}
+	}
+	for _, cs := range byShot {
+		if len(cs) > 64 {
+			continue // a clock stuck at one value says nothing
+		}
+		for i := range cs {
+			for j := i + 1; j < len(cs); j++ {
+				add(cs[i], cs[j])
+			}
+		}
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		if cands[i][0] != cands[j][0] {
+			return cands[i][0] < cands[j][0]
+		}
+		return cands[i][1] < cands[j][1]
+	})
+	var out []edge
+	for n, k := range cands {
+		if n%4096 == 0 {
+			if err := f.ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		ok, reason, err := f.samePicture(int(k[0]), int(k[1]))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, edge{a: int(k[0]), b: int(k[1]), reason: reason})
+		}
+	}
+	return out, nil
+}
+
+// probeMasks lists the 16-bit masks of at most r set bits.
+func probeMasks(r int) []uint16 {
+	var out []uint16
+	for m := 0; m < 1<<16; m++ {
+		if bits.OnesCount16(uint16(m)) <= r {
+			out = append(out, uint16(m))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return bits.OnesCount16(out[i]) < bits.OnesCount16(out[j]) })
+	return out
+}
+
+// evidence is what is known about a pair of contents.
+type evidence struct {
+	distance int     // pHash distance, whole or crop (64 when unknown)
+	crop     bool    // the distance came from a centre-crop hash
+	cosine   float32 // NaN when either has no embedding
+	aspect   float64 // ratio of aspect ratios, >= 1
+	dt       time.Duration
+	bothEXIF bool // both have EXIF capture times
+	sameCam  bool // both name a camera, the same one
+	diffCam  bool // both name a camera, different ones
+}
+
+func (f *finder) evidence(a, b int) (evidence, error) {
+	ia, ib := f.items[a], f.items[b]
+	pa, pb := f.rep(a), f.rep(b)
+	e := evidence{distance: 64, cosine: float32(math.NaN())}
+	if ia.hasSig && ib.hasSig {
+		e.distance, e.crop = signature.CropDistance(ia.sig, ib.sig)
+	}
+	va, err := f.vector(a)
+	if err != nil {
+		return e, err
+	}
+	vb, err := f.vector(b)
+	if err != nil {
+		return e, err
+	}
+	if va != nil && vb != nil {
+		e.cosine = cosine(va, vb)
+	}
+	ra, rb := aspect(pa.Width, pa.Height, ia), aspect(pb.Width, pb.Height, ib)
+	if ra > 0 && rb > 0 {
+		e.aspect = math.Max(ra/rb, rb/ra)
+	} else {
+		e.aspect = 1
+	}
+	ta, oka := exifTime(pa)
+	tb, okb := exifTime(pb)
+	if oka && okb {
+		e.bothEXIF = true
+		e.dt = ta.Sub(tb)
+		if e.dt < 0 {
+			e.dt = -e.dt
+		}
+	}
+	if ca, cb := camera(pa), camera(pb); ca != "" && cb != "" {
+		e.sameCam, e.diffCam = ca == cb, ca != cb
+	}
+	return e, nil
+}
+
+// aspect is the upright width/height, from the catalog's full-size
+// dimensions when known, else from the signature.
+func aspect(w, h int, it content) float64 {
+	if w > 0 && h > 0 {
+		return float64(w) / float64(h)
+	}
+	if it.hasSig {
+		return float64(it.sig.Aspect)
+	}
+	return 0
+}
+
+// samePicture decides whether two contents are one photograph. The pHash
+// is computed on the upright picture, so EXIF rotation and rotated pixels
+// agree; a crop is matched through the centre-crop hashes; the embedding
+// separates a re-encode from another shot of the same scene when the
+// hashes alone are not conclusive; capture times that differ rule out the
+// same shot.
+func (f *finder) samePicture(a, b int) (bool, string, error) {
+	e, err := f.evidence(a, b)
+	if err != nil {
+		return false, "", err
+	}
+	return f.p.decide(e), e.describe(), nil
+}
+
+func (p params) decide(e evidence) bool {
+	if e.aspect > p.maxAspect+1e-3 {
+		return false
+	}
+	if e.bothEXIF && e.dt > p.timeSlack {
+		return false // two shots
+	}
+	if e.diffCam {
+		return false
+	}
+	hasCos := !math.IsNaN(float64(e.cosine))
+	switch {
+	case e.distance <= p.sureDistance:
+		return !hasCos || e.cosine >= p.sameCosine-0.1
+	case e.distance <= p.maxDistance:
+		return hasCos && e.cosine >= p.sameCosine
+	case e.distance <= p.cropDistance:
+		return hasCos && e.cosine >= p.sureCosine
+	}
+	return false
+}
+
+func (e evidence) describe() string {
+	parts := []string{fmt.Sprintf("same picture: pHash distance %d/64", e.distance)}
+	if !math.IsNaN(float64(e.cosine)) {
+		parts = append(parts, fmt.Sprintf("cosine %.3f", e.cosine))
+	}
+	if e.crop {
+		parts = append(parts, "cropped")
+	}
+	if e.bothEXIF && e.dt <= time.Second {
+		parts = append(parts, "same capture time")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// burstPairs chains the shots of one camera taken at most burstGap apart.
+func (f *finder) burstPairs() ([]edge, error) {
+	type shot struct {
+		c   int
+		cam string
+		t   time.Time
+	}
+	var shots []shot
+	for _, c := range f.live() {
+		p := f.rep(c)
+		if t, ok := exifTime(p); ok && camera(p) != "" {
+			shots = append(shots, shot{c, camera(p), t})
+		}
+	}
+	sort.Slice(shots, func(i, j int) bool {
+		if shots[i].cam != shots[j].cam {
+			return shots[i].cam < shots[j].cam
+		}
+		if !shots[i].t.Equal(shots[j].t) {
+			return shots[i].t.Before(shots[j].t)
+		}
+		return shots[i].c < shots[j].c
+	})
+	var out []edge
+	for i := 1; i < len(shots); i++ {
+		a, b := shots[i-1], shots[i]
+		if a.cam != b.cam {
+			continue
+		}
+		dt := b.t.Sub(a.t)
+		if dt > f.p.burstGap {
+			continue
+		}
+		p := f.rep(b.c)
+		name := strings.TrimSpace(p.Make + " " + p.Model)
+		out = append(out, edge{a: a.c, b: b.c, reason: fmt.Sprintf("burst: same camera (%s), %s apart", name, seconds(dt))})
+	}
+	return out, nil
+}
+
+func seconds(d time.Duration) string {
+	if d < time.Second {
+		return "same second"
+	}
+	s := int(d.Round(time.Second) / time.Second)
+	if s == 1 {
+		return "1 s"
+	}
+	return fmt.Sprintf("%d s", s)
+}
+
+// similarPairs asks the vector index for each content's neighbours and
+// keeps those at or above the threshold.
+func (f *finder) similarPairs() ([]edge, error) {
+	var out []edge
+	for n, c := range f.live() {
+		if n%256 == 0 {
+			if err := f.ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		v, err := f.vector(c)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			continue
+		}
+		hits, err := f.lib.Neighbours(f.ctx, v, f.p.neighbours)
+		if err != nil {
+			return nil, fmt.Errorf("look-alikes: %w", err)
+		}
+		f.items[c].vec, f.items[c].vecOK = nil, false // not needed again: keep memory flat
+		for _, h := range hits {
+			if h.Score < f.opt.Threshold {
+				break
+			}
+			o, ok := f.byID[h.ID]
+			if !ok {
+				continue // not in the catalog any more
+			}
+			o = f.owner(o)
+			if o < 0 || o == c {
+				continue
+			}
+			out = append(out, edge{a: c, b: o, reason: fmt.Sprintf("look-alike: cosine %.3f", h.Score)})
+		}
+	}
+	return out, nil
+}
+
+// owner returns the live content a (possibly merged) content belongs to.
+func (f *finder) owner(c int) int {
+	for f.items[c].photos == nil {
+		next, ok := f.mergedInto[c]
+		if !ok {
+			return -1
+		}
+		c = next
+	}
+	return c
+}
