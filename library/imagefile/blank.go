@@ -38,7 +38,7 @@ func CheckBlank(img image.Image) error {
 		return fmt.Errorf("empty picture %v: %w", b, ErrBlank)
 	}
 	if worst := deviation(img); worst < blankStdDev {
-		return fmt.Errorf("%dx%d picture is nearly uniform (largest channel deviation %.2f < %.0f levels of 255): %w", b.Dx(), b.Dy(), worst, blankStdDev, ErrBlank)
+		return fmt.Errorf("%dx%d picture, largest channel deviation %.2f < %.0f levels of 255: %w", b.Dx(), b.Dy(), worst, blankStdDev, ErrBlank)
 	}
 	return nil
 }

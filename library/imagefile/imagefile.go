@@ -297,3 +297,7 @@ func EffectiveOrientation(tag int, exifW, exifH, w, h int) int {
 	}
 	return tag
 }
+
+// HEIFSupported reports whether this build decodes HEIF and AVIF (built
+// with cgo and libheif, without the noheif tag).
+func HEIFSupported() bool { return heifAvailable }

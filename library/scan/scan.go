@@ -446,7 +446,7 @@ func (s *scanner) process(j job) outcome {
 
 	// The size comes from the header: the decode below may run at a
 	// reduced scale.
-	cfg, _, cfgErr := image.DecodeConfig(bytes.NewReader(data))
+	cfg, _, cfgErr := imagefile.DecodeConfig(data)
 	if cfgErr == nil {
 		p.Width, p.Height = cfg.Width, cfg.Height
 		if orientationSwaps(imagefile.EffectiveOrientation(m.Orientation, m.PixelWidth, m.PixelHeight, cfg.Width, cfg.Height)) {
@@ -520,6 +520,8 @@ func failReason(err error) string {
 	switch {
 	case errors.Is(err, imagefile.ErrTooLarge):
 		return "too-large"
+	case errors.Is(err, imagefile.ErrBlank):
+		return "blank-decode"
 	case errors.Is(err, imagefile.ErrUnsupported):
 		return "unsupported"
 	case errors.Is(err, os.ErrPermission):

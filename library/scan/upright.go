@@ -13,15 +13,24 @@ import (
 )
 
 // Upright decodes image data and applies its EXIF orientation, so every
-// consumer (thumbnails, embeddings, previews) sees the picture as displayed.
+// consumer (thumbnails, embeddings, previews) sees the picture as displayed
+// (HEIF and AVIF come upright from their decoder: their EXIF tag is not
+// applied). A picture that decodes to one nearly uniform colour is an error
+// wrapping imagefile.ErrBlank: it would make a meaningless embedding.
 // minSide > 0 says that consumers need no more than minSide pixels on the
 // shorter side: the decoder may work at a reduced scale and a larger result
 // is shrunk once, so thumbnails and model input are made from a small image
 // instead of each resampling a 12-megapixel one. 0 keeps the full size.
 func Upright(data []byte, m meta.Meta, maxPixels, minSide int) (image.Image, error) {
-	img, _, err := decode(data, maxPixels, minSide)
+	img, f, err := decode(data, maxPixels, minSide)
 	if err != nil {
 		return nil, err
+	}
+	if err := imagefile.CheckBlank(img); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", f, err)
+	}
+	if imagefile.Upright(f) {
+		return shrink(img, minSide), nil // HEIF/AVIF: the container's transforms are applied
 	}
 	b := img.Bounds()
 	img = imagefile.Orient(img, imagefile.EffectiveOrientation(m.Orientation, m.PixelWidth, m.PixelHeight, b.Dx(), b.Dy()))
@@ -65,7 +74,7 @@ func LoadUpright(path string, maxPixels int, maxBytes int64, minSide int) (image
 		return nil, meta.Meta{}, err
 	}
 	if _, ok := imagefile.Sniff(data); !ok {
-		return nil, meta.Meta{}, fmt.Errorf("%s: not an image Simili can read (JPEG, PNG, GIF, WebP, TIFF, BMP): %w", path, imagefile.ErrUnsupported)
+		return nil, meta.Meta{}, fmt.Errorf("%s: not an image Simili can read (%s): %w", path, imagefile.Names, imagefile.ErrUnsupported)
 	}
 	m, merr := meta.Read(bytes.NewReader(data))
 	if merr != nil && !errors.Is(merr, meta.ErrNoEXIF) {

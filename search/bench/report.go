@@ -6,6 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"slices"
+	"syscall"
+	"time"
 
 	"github.com/simili/simili/search/embed"
 	"github.com/simili/simili/search/engine"
@@ -34,6 +38,14 @@ type Report struct {
 	Skipped                        []string           `json:"skipped,omitempty"`
 	CPUs                           int                `json:"cpus"`
 	IndexPhotos                    int                `json:"index_photos"`
+	// PeakRSSMB is this process's peak resident memory over the whole
+	// run and Seconds its wall time (the peers, run after, left out).
+	PeakRSSMB float64 `json:"peak_rss_mb"`
+	Seconds   float64 `json:"bench_s"`
+	// Peers holds what the peers measured when Options.Peers asked for
+	// them, and Comparison the side-by-side table against the targets.
+	Peers      *PeersReport `json:"peers,omitempty"`
+	Comparison []Comparison `json:"comparison,omitempty"`
 }
 
 // Options chooses what to measure.
@@ -46,12 +58,16 @@ type Options struct {
 	MaxBytes   int64         // skip store sizes whose raw vectors exceed this
 	Queries    int
 	MilvusAddr string // when set, the Milvus store is measured at 100k × 512
-	Log        func(format string, args ...any)
+	// Peers, when set, runs the peers after Simili's own measurements, on
+	// the same photos, and fills Report.Peers and Report.Comparison.
+	Peers *PeerOptions
+	Log   func(format string, args ...any)
 }
 
 // Run measures everything Options asks for.
 func Run(ctx context.Context, o Options) (Report, error) {
 	r := Report{CPUs: runtime.NumCPU()}
+	start := time.Now()
 	logf := o.Log
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -145,6 +161,10 @@ func Run(ctx context.Context, o Options) (Report, error) {
 				return r, err
 			}
 			r.Search = append(r.Search, rows...)
+			// Hand the row's memory back before the next one: the peak is
+			// then one row's, not the sum of what the heap kept around.
+			runtime.GC()
+			debug.FreeOSMemory()
 		}
 	}
 	if o.MilvusAddr == "" {
@@ -152,7 +172,37 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	} else if err := milvusSearch(ctx, o, &r, logf); err != nil {
 		skip("milvus search: %v", err)
 	}
+	r.Seconds = time.Since(start).Seconds()
+	r.PeakRSSMB = peakRSSMB()
+	if o.Peers != nil && ctx.Err() == nil {
+		po := *o.Peers
+		if po.Log == nil {
+			po.Log = logf
+		}
+		var keep [][2]int
+		for _, s := range po.Search {
+			if slices.Contains(o.Sizes, s[0]) && slices.Contains(o.Dims, s[1]) {
+				keep = append(keep, s)
+			}
+		}
+		po.Search = keep
+		p, err := RunPeers(ctx, po, photos)
+		r.Peers = p
+		if err != nil {
+			skip("peers: %v", err)
+		}
+	}
+	r.Comparison = Compare(r)
 	return r, ctx.Err()
+}
+
+// peakRSSMB is this process's peak resident memory (Linux: ru_maxrss in KiB).
+func peakRSSMB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024
 }
 
 // waitIndexer is a store that builds its index in the background.

@@ -27,6 +27,9 @@ type SearchResult struct {
 	StoreRSSMB float64 `json:"store_rss_mb"`  // resident memory the opened store adds
 	RawMB      float64 `json:"raw_vector_mb"` // n × dim × 4 bytes
 	OpenMs     float64 `json:"open_ms"`       // loading the store from disk
+	// BuildS is the time from an empty store to a searchable index of
+	// all n vectors: upserts, flush and, for an indexing store, training.
+	BuildS float64 `json:"build_s"`
 	// StealMs is CPU time the hypervisor took from this machine's CPUs
 	// while the queries ran (Linux /proc/stat; 0 elsewhere). On a shared
 	// VM it arrives in slices of tens of milliseconds that land on single
@@ -46,10 +49,10 @@ const filterCamera = "bench-10pct"
 // against exact brute force computed here, not by the store.
 func Search(ctx context.Context, name string, open Opener, n, dim, queries int, seed int64) ([]SearchResult, error) {
 	model := vector.Model{Name: fmt.Sprintf("bench%d", dim), Dim: dim}
-	data := ClusteredVectors(n, dim, seed)
-	qs := ClusteredVectors(n+queries, dim, seed)[n*dim:] // same centres, fresh points
+	data, qs := ClusteredData(n, queries, dim, seed) // queries: same centres, fresh points
 	inFilter := func(i int) bool { return i%10 == 3 }
 
+	buildStart := time.Now()
 	store, err := open(ctx, model)
 	if err != nil {
 		return nil, err
@@ -74,6 +77,7 @@ func Search(ctx context.Context, name string, open Opener, n, dim, queries int, 
 		store.Close()
 		return nil, err
 	}
+	buildS := time.Since(buildStart).Seconds()
 	if err := store.Close(); err != nil {
 		return nil, err
 	}
@@ -130,7 +134,7 @@ func Search(ctx context.Context, name string, open Opener, n, dim, queries int, 
 			Store: name, N: n, Dim: dim, Filter: f.label,
 			P50Ms: lat[len(lat)/2], P99Ms: lat[min(len(lat)-1, len(lat)*99/100)],
 			RecallAt10: recall / float64(queries),
-			StoreRSSMB: rss, RawMB: float64(n*dim*4) / (1 << 20), OpenMs: openMs,
+			StoreRSSMB: rss, RawMB: float64(n*dim*4) / (1 << 20), OpenMs: openMs, BuildS: buildS,
 			StealMs: stealMs() - steal0,
 		})
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -24,6 +26,8 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		maxMB   int64
 		queries int
 		workDir string
+		peers   bool
+		peerSz  string
 	)
 	fs := newFlags(env, "bench", "[flags]")
 	c.register(fs)
@@ -38,6 +42,8 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	// set it alone.
 	fs.IntVar(&queries, "queries", 1000, "queries per search measurement")
 	fs.StringVar(&workDir, "work-dir", "", "scratch folder (default: a temporary folder)")
+	fs.BoolVar(&peers, "peers", false, "also run the peers (Pillow + ONNX Runtime indexing, FAISS search) from $SIMILI_SHARED/tools/peers in a virtual environment of their own in the cache, and print Simili | peer | ratio")
+	fs.StringVar(&peerSz, "peer-sizes", "100000x2048,1000000x512", "N×dim sizes the FAISS peer is run at (each must also be in --sizes and --dims)")
 	if _, help, err := handleParse(fs, args); help || err != nil {
 		return err
 	}
@@ -47,7 +53,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	}
 	cfg = cfg.Merge(c.over)
 	if quick {
-		photos, sizes, queries = 8, "2000", 20
+		photos, sizes, queries, peerSz = 8, "2000", 20, "2000x512"
 	}
 	o := bench.Options{Config: cfg, Photos: photos, MaxBytes: maxMB << 20, Queries: queries, MilvusAddr: os.Getenv("SIMILI_MILVUS_ADDR")}
 	if o.Sizes, err = ints(sizes); err != nil {
@@ -55,6 +61,23 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	}
 	if o.Dims, err = ints(dims); err != nil {
 		return fmt.Errorf("%w: --dims: %v", ErrUsage, err)
+	}
+	if peers {
+		shared := os.Getenv("SIMILI_SHARED")
+		if shared == "" {
+			shared = "../shared"
+		}
+		po := bench.PeerOptions{
+			Dir:     filepath.Join(shared, "tools", "peers"),
+			Venv:    filepath.Join(cfg.CacheDir, "peers-venv"),
+			Model:   filepath.Join(shared, "models", "squeezenet1.1", "squeezenet1.1-fp32.onnx"),
+			Workers: runtime.NumCPU(),
+			Queries: queries,
+		}
+		if po.Search, err = sizePairs(peerSz); err != nil {
+			return fmt.Errorf("%w: --peer-sizes: %v", ErrUsage, err)
+		}
+		o.Peers = &po
 	}
 	if workDir == "" {
 		if workDir, err = os.MkdirTemp("", "simili-bench-"); err != nil {
@@ -101,10 +124,48 @@ func printBench(env Env, r bench.Report) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	fmt.Fprintf(w, "\npeak memory %.0f MB, %.1f min (without the peers)\n", r.PeakRSSMB, r.Seconds/60)
+	if len(r.Comparison) > 0 {
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "work\tSimili\tpeer\tratio\ttarget\tmet")
+		for _, c := range r.Comparison {
+			ratio, peer := "", c.Peer
+			if c.Ratio > 0 {
+				ratio = fmt.Sprintf("%.2fx", c.Ratio)
+			}
+			if peer == "" {
+				peer = "-"
+			}
+			met := "yes"
+			if !c.Met {
+				met = "NO"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Work, c.Simili, peer, ratio, c.Target, met)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
 	for _, s := range r.Skipped {
 		fmt.Fprintln(w, "skipped:", s)
 	}
 	return nil
+}
+
+// sizePairs parses "100000x2048,1000000x512".
+func sizePairs(s string) ([][2]int, error) {
+	var out [][2]int
+	for _, part := range strings.Split(s, ",") {
+		a, b, ok := strings.Cut(strings.TrimSpace(part), "x")
+		n, err1 := strconv.Atoi(a)
+		d, err2 := strconv.Atoi(b)
+		if !ok || err1 != nil || err2 != nil || n <= 0 || d <= 0 {
+			return nil, fmt.Errorf("%q is not N x DIM (e.g. 100000x2048)", part)
+		}
+		out = append(out, [2]int{n, d})
+	}
+	return out, nil
 }
 
 func ints(s string) ([]int, error) {
