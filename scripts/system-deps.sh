@@ -3,7 +3,7 @@
 # those that are missing. Uses sudo when not root.
 set -euo pipefail
 
-pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev libturbojpeg0-dev xvfb xauth)
+pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev libturbojpeg0-dev libheif-dev libde265-0 libheif-examples xvfb xauth)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -11,7 +11,7 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null; then
-	echo "Simili needs: ${missing[*]} (OpenGL and X11 development files for Fyne). Install them with your package manager." >&2
+	echo "Simili needs: ${missing[*]} (OpenGL and X11 development files for Fyne, libjpeg-turbo, libheif for HEIC/AVIF). Install them with your package manager." >&2
 	exit 1
 fi
 sudo=""
