@@ -17,7 +17,7 @@ export SIMILI_ONNXRUNTIME ?= $(ORT_LIB)
 export SIMILI_SHARED := $(SHARED)
 export CGO_ENABLED := 1
 
-.PHONY: all build run test test-go test-milvus test-gui lint deps onnxruntime models clean
+.PHONY: all build run test test-go test-milvus test-gui lint deps onnxruntime models clean bench
 
 all: build
 
@@ -61,6 +61,14 @@ test-milvus:
 	@echo "Milvus integration tests against $${SIMILI_MILVUS_ADDR:-(no server: SIMILI_MILVUS_ADDR unset)}"
 	@set -o pipefail; { $(GO) test -count=1 -v ./search/vector/milvus/ && \
 	  $(GO) test -count=1 -v -run Milvus ./search/engine/; } 2>&1 | tee $(CACHE)/test-milvus.log | grep -E '^((    )?--- |    milvus_test|ok|FAIL|PASS)'
+
+## bench: every speed figure side by side with the peers (../shared/tools/peers,
+## run in a virtual environment of their own in $(CACHE)/peers-venv), with the
+## seeded random ResNet50 made into the cache first. Prints Simili | peer |
+## ratio | target; BENCH_FLAGS=--json for JSON.
+bench: build onnxruntime models
+	@scripts/make-resnet50-random.sh >/dev/null
+	$(BIN) bench --peers $(BENCH_FLAGS)
 
 test-gui: build onnxruntime
 	SIMILI_BIN=$(BIN) scripts/gui-screenshot.sh
