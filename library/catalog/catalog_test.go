@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/simili/simili/search/vector"
+	"github.com/simili/simili/library/facet"
 )
 
 func openTest(t *testing.T) (*Catalog, string) {
@@ -152,19 +152,19 @@ func TestListFilters(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		f    vector.Filter
+		f    facet.Filter
 		want []string // newest first
 	}{
-		{"all", vector.Filter{}, []string{"/lib/2007x/d.jpg", "/lib/2008/c.jpg", "/lib/2007/b.jpg", "/lib/2007/a.jpg", "/lib/100%_done/e.jpg", "/lib/undated.jpg"}},
-		{"camera model", vector.Filter{Camera: "DMC-FX33"}, []string{"/lib/2007x/d.jpg", "/lib/2008/c.jpg", "/lib/2007/a.jpg", "/lib/undated.jpg"}},
-		{"camera make", vector.Filter{Camera: "Canon"}, []string{"/lib/2007/b.jpg"}},
-		{"lens", vector.Filter{Lens: "L1"}, []string{"/lib/2007/b.jpg"}},
-		{"date range inclusive", vector.Filter{From: day("2007-05-01"), To: day("2008-01-01")}, []string{"/lib/2008/c.jpg", "/lib/2007/b.jpg", "/lib/2007/a.jpg"}},
-		{"folder not sibling", vector.Filter{Folder: "/lib/2007"}, []string{"/lib/2007/b.jpg", "/lib/2007/a.jpg"}},
-		{"folder wildcard chars literal", vector.Filter{Folder: "/lib/100%_done"}, []string{"/lib/100%_done/e.jpg"}},
-		{"folder tree", vector.Filter{Folder: "/lib"}, []string{"/lib/2007x/d.jpg", "/lib/2008/c.jpg", "/lib/2007/b.jpg", "/lib/2007/a.jpg", "/lib/100%_done/e.jpg", "/lib/undated.jpg"}},
-		{"combined", vector.Filter{Camera: "DMC-FX33", From: day("2008-01-01")}, []string{"/lib/2007x/d.jpg", "/lib/2008/c.jpg"}},
-		{"injection is literal", vector.Filter{Camera: "x' OR 1=1 --"}, nil},
+		{"all", facet.Filter{}, []string{"/lib/2007x/d.jpg", "/lib/2008/c.jpg", "/lib/2007/b.jpg", "/lib/2007/a.jpg", "/lib/100%_done/e.jpg", "/lib/undated.jpg"}},
+		{"camera model", facet.Filter{Camera: "DMC-FX33"}, []string{"/lib/2007x/d.jpg", "/lib/2008/c.jpg", "/lib/2007/a.jpg", "/lib/undated.jpg"}},
+		{"camera make", facet.Filter{Camera: "Canon"}, []string{"/lib/2007/b.jpg"}},
+		{"lens", facet.Filter{Lens: "L1"}, []string{"/lib/2007/b.jpg"}},
+		{"date range inclusive", facet.Filter{From: day("2007-05-01"), To: day("2008-01-01")}, []string{"/lib/2008/c.jpg", "/lib/2007/b.jpg", "/lib/2007/a.jpg"}},
+		{"folder not sibling", facet.Filter{Folder: "/lib/2007"}, []string{"/lib/2007/b.jpg", "/lib/2007/a.jpg"}},
+		{"folder wildcard chars literal", facet.Filter{Folder: "/lib/100%_done"}, []string{"/lib/100%_done/e.jpg"}},
+		{"folder tree", facet.Filter{Folder: "/lib"}, []string{"/lib/2007x/d.jpg", "/lib/2008/c.jpg", "/lib/2007/b.jpg", "/lib/2007/a.jpg", "/lib/100%_done/e.jpg", "/lib/undated.jpg"}},
+		{"combined", facet.Filter{Camera: "DMC-FX33", From: day("2008-01-01")}, []string{"/lib/2007x/d.jpg", "/lib/2008/c.jpg"}},
+		{"injection is literal", facet.Filter{Camera: "x' OR 1=1 --"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"time"
+
+	"github.com/simili/simili/library/facet"
 )
 
 // GPS is a position in decimal degrees.
@@ -218,8 +220,8 @@ func (c *Catalog) MarkSeen(ctx context.Context, ids []int64, gen int64) error {
 // Unseen returns the photos under folder root that scan generation gen did
 // not see: they have left the disk.
 func (c *Catalog) Unseen(ctx context.Context, root string, gen int64) ([]Photo, error) {
-	rows, err := c.db.QueryContext(ctx, "SELECT "+photoColumns+` FROM photos
-		WHERE scan_gen < ? AND (folder = ? OR folder LIKE ? ESCAPE '\')`, gen, root, likePrefix(root))
+	where, args := whereClause(facet.Filter{Folder: root})
+	rows, err := c.db.QueryContext(ctx, "SELECT "+photoColumns+" FROM photos"+where+" AND scan_gen < ?", append(args, gen)...)
 	if err != nil {
 		return nil, fmt.Errorf("unseen photos under %s: %w", root, err)
 	}
@@ -246,22 +248,6 @@ func (c *Catalog) PruneEmbeddings(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("prune embeddings: %w", err)
 	}
 	return res.RowsAffected()
-}
-
-// likePrefix returns a LIKE pattern matching paths strictly below dir.
-func likePrefix(dir string) string {
-	esc := make([]rune, 0, len(dir)+2)
-	for _, r := range dir {
-		if r == '%' || r == '_' || r == '\\' {
-			esc = append(esc, '\\')
-		}
-		esc = append(esc, r)
-	}
-	s := string(esc)
-	if len(s) == 0 || s[len(s)-1] != '/' {
-		s += "/"
-	}
-	return s + "%"
 }
 
 func (c *Catalog) tx(ctx context.Context, fn func(*sql.Tx) error) error {

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/simili/simili/search/vector"
+	"github.com/simili/simili/library/facet"
 )
 
 // VectorMeta returns the fields a vector store filters on.
-func (p Photo) VectorMeta() vector.Meta {
-	return vector.Meta{
+func (p Photo) VectorMeta() facet.Meta {
+	return facet.Meta{
 		TakenAt: p.TakenAt,
 		Make:    p.Make,
 		Model:   p.Model,
@@ -22,36 +22,46 @@ func (p Photo) VectorMeta() vector.Meta {
 
 // Query selects photos for the library view.
 type Query struct {
-	Filter vector.Filter
+	Filter facet.Filter
 	Offset int
 	Limit  int // 0 = no limit
 }
 
-func whereClause(f vector.Filter) (string, []any) {
+// columns maps each filterable field to its column in photos.
+var columns = map[facet.Field]string{
+	facet.TakenAt: "taken_at", facet.Make: "make", facet.Model: "model",
+	facet.Lens: "lens", facet.Folder: "folder",
+}
+
+// whereClause renders f's conditions as SQL. Text compares with SQLite's
+// BINARY collation, byte-wise and case-sensitive like facet.Filter.Match
+// and the vector stores; a folder is matched by the byte range of the paths
+// below it, never with LIKE (case-insensitive for ASCII in SQLite).
+func whereClause(f facet.Filter) (string, []any) {
 	var (
 		conds []string
 		args  []any
 	)
-	if !f.From.IsZero() {
-		conds = append(conds, "taken_at >= ?")
-		args = append(args, f.From.Unix())
-	}
-	if !f.To.IsZero() {
-		conds = append(conds, "taken_at <= ?")
-		args = append(args, f.To.Unix())
-	}
-	if f.Camera != "" {
-		conds = append(conds, "(model = ? OR make = ?)")
-		args = append(args, f.Camera, f.Camera)
-	}
-	if f.Lens != "" {
-		conds = append(conds, "lens = ?")
-		args = append(args, f.Lens)
-	}
-	if f.Folder != "" {
-		dir := strings.TrimRight(f.Folder, "/")
-		conds = append(conds, `(folder = ? OR folder LIKE ? ESCAPE '\')`)
-		args = append(args, dir, likePrefix(dir))
+	for _, c := range f.Conditions() {
+		switch c.Op {
+		case facet.AtLeast:
+			conds = append(conds, "taken_at >= ?")
+			args = append(args, c.Unix)
+		case facet.AtMost:
+			conds = append(conds, "taken_at <= ?")
+			args = append(args, c.Unix)
+		case facet.Equals:
+			alts := make([]string, len(c.Fields))
+			for i, fld := range c.Fields {
+				alts[i] = columns[fld] + " = ?"
+				args = append(args, c.Text)
+			}
+			conds = append(conds, "("+strings.Join(alts, " OR ")+")")
+		case facet.Within:
+			col := columns[c.Fields[0]]
+			conds = append(conds, "("+col+" = ? OR ("+col+" >= ? AND "+col+" < ?))")
+			args = append(args, c.Text, c.Text+"/", facet.UpperBound(c.Text))
+		}
 	}
 	if len(conds) == 0 {
 		return "", nil
@@ -77,7 +87,7 @@ func (c *Catalog) List(ctx context.Context, q Query) ([]Photo, error) {
 }
 
 // Count returns how many photos pass f.
-func (c *Catalog) Count(ctx context.Context, f vector.Filter) (int, error) {
+func (c *Catalog) Count(ctx context.Context, f facet.Filter) (int, error) {
 	where, args := whereClause(f)
 	var n int
 	if err := c.db.QueryRowContext(ctx, "SELECT count(*) FROM photos"+where, args...).Scan(&n); err != nil {

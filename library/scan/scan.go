@@ -27,30 +27,47 @@ import (
 	"time"
 
 	"github.com/simili/simili/library/catalog"
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/library/imagefile"
 	"github.com/simili/simili/library/meta"
 	"github.com/simili/simili/library/signature"
-	"github.com/simili/simili/library/storesync"
 	"github.com/simili/simili/library/thumb"
-	"github.com/simili/simili/search/vector"
 )
 
 // Embedder turns an upright image into an L2-normalised vector.
 type Embedder interface {
-	Model() vector.Model
+	// ModelName names the embedding space; vectors of different models
+	// are never mixed.
+	ModelName() string
 	// InputSize is the side of the model's square input, so images need
 	// not be decoded at more than that.
 	InputSize() int
 	Embed(img image.Image) ([]float32, error)
 }
 
+// Sink takes the scan's changes to a vector store. The catalog stays the
+// source of truth: a sink that cannot reach its store keeps the work
+// pending and reports it through Offline and Pending.
+type Sink interface {
+	// Reconcile queues whatever the store is known to lack before the scan.
+	Reconcile(ctx context.Context) (bool, error)
+	Upsert(ctx context.Context, id int64, vec []float32, m facet.Meta) error
+	Delete(ctx context.Context, ids []int64) error
+	// Flush sends what is queued.
+	Flush(ctx context.Context) error
+	// Offline is the error that made the store unreachable in this run.
+	Offline() error
+	// Pending counts the operations the store has not received.
+	Pending(ctx context.Context) (int, error)
+}
+
 // Options configures a scan. Catalog and Thumbs are required.
 type Options struct {
 	Catalog  *catalog.Catalog
 	Thumbs   *thumb.Cache
-	Embedder Embedder          // nil: catalogue and thumbnail only
-	Sync     *storesync.Syncer // nil: no vector store
-	Workers  int               // 0: one per CPU
+	Embedder Embedder // nil: catalogue and thumbnail only
+	Sync     Sink     // nil: no vector store
+	Workers  int      // 0: one per CPU
 	// MaxPixels and MaxFileBytes bound what one file may cost; larger files
 	// are recorded as failures instead of exhausting memory.
 	MaxPixels    int
@@ -157,7 +174,7 @@ type scanner struct {
 func (s *scanner) run(ctx context.Context) (Result, error) {
 	cat := s.opt.Catalog
 	if s.opt.Embedder != nil {
-		s.model = s.opt.Embedder.Model().Name
+		s.model = s.opt.Embedder.ModelName()
 	}
 	gen, err := cat.BeginScan(ctx, s.roots, s.model)
 	if err != nil {
@@ -592,7 +609,7 @@ func (s *scanner) commit(ctx context.Context, o outcome) error {
 		}
 		vec = v
 	}
-	return s.opt.Sync.Upsert(ctx, vector.Record{ID: p.ID, Vector: vec, Meta: p.VectorMeta()})
+	return s.opt.Sync.Upsert(ctx, p.ID, vec, p.VectorMeta())
 }
 
 // movedFrom returns the id of a catalogued photo with the same content whose

@@ -18,8 +18,9 @@ import (
 	"time"
 
 	"github.com/simili/simili/library/catalog"
-	"github.com/simili/simili/library/storesync"
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/library/thumb"
+	"github.com/simili/simili/search/storesync"
 	"github.com/simili/simili/search/vector"
 	"github.com/simili/simili/search/vector/embedded"
 )
@@ -29,7 +30,7 @@ import (
 // incremental-scan tests assert on.
 type colorEmbedder struct{ calls atomic.Int64 }
 
-func (e *colorEmbedder) Model() vector.Model { return vector.Model{Name: "quadrants", Dim: 12} }
+func (e *colorEmbedder) ModelName() string { return "quadrants" }
 
 func (e *colorEmbedder) InputSize() int { return 32 }
 
@@ -88,7 +89,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	emb := &colorEmbedder{}
-	store, err := embedded.Open(filepath.Join(dir, "vectors"), emb.Model())
+	store, err := embedded.Open(filepath.Join(dir, "vectors"), vector.Model{Name: emb.ModelName(), Dim: 12})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,12 +267,12 @@ func TestRescanIsIncremental(t *testing.T) {
 	if n, _ := f.store.Count(ctx); n != 5 {
 		t.Fatalf("store holds %d vectors, want 5", n)
 	}
-	vec, _, _ := f.cat.Embedding(ctx, moved.Hash, f.emb.Model().Name)
-	hits, err := f.store.Search(ctx, vec, 1, vector.Filter{Folder: filepath.Dir(newPath)}, vector.SearchOptions{})
+	vec, _, _ := f.cat.Embedding(ctx, moved.Hash, f.emb.ModelName())
+	hits, err := f.store.Search(ctx, vec, 1, facet.Filter{Folder: filepath.Dir(newPath)}, vector.SearchOptions{})
 	if err != nil || len(hits) != 1 || hits[0].ID != old.ID {
 		t.Fatalf("store did not learn the new folder of the moved photo: %v %v", hits, err)
 	}
-	hits, _ = f.store.Search(ctx, vec, 10, vector.Filter{}, vector.SearchOptions{})
+	hits, _ = f.store.Search(ctx, vec, 10, facet.Filter{}, vector.SearchOptions{})
 	for _, h := range hits {
 		if h.ID == goneP.ID {
 			t.Fatal("a deleted photo is still in the store")
@@ -300,7 +301,7 @@ func TestCancelledScanResumes(t *testing.T) {
 		t.Fatalf("cancelled scan returned %v", err)
 	}
 	first := f.emb.calls.Load()
-	n, _ := f.cat.Count(context.Background(), vector.Filter{})
+	n, _ := f.cat.Count(context.Background(), facet.Filter{})
 	if n == 0 || n >= 40 {
 		t.Fatalf("after cancel the catalog holds %d photos; want some but not all", n)
 	}
@@ -374,7 +375,7 @@ func TestMissingRootDeletesNothing(t *testing.T) {
 	if res.Deleted != 0 {
 		t.Fatalf("an unplugged folder deleted %d photos", res.Deleted)
 	}
-	if n, _ := f.cat.Count(ctx, vector.Filter{}); n != 1 {
+	if n, _ := f.cat.Count(ctx, facet.Filter{}); n != 1 {
 		t.Fatalf("catalog holds %d photos, want 1", n)
 	}
 }

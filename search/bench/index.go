@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"image/jpeg"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 	"time"
@@ -86,8 +88,10 @@ func writePhoto(path string, seed int64) error {
 }
 
 // Index runs a complete first-time index of photosDir with cfg (whose data
-// and cache folders should be fresh) and measures wall and CPU time.
-func Index(ctx context.Context, cfg engine.Config, photosDir string) (IndexResult, error) {
+// and cache folders should be fresh) and measures wall and CPU time. When
+// profile is not nil it receives a CPU profile of the indexing (model load
+// left out).
+func Index(ctx context.Context, cfg engine.Config, photosDir string, profile io.Writer) (IndexResult, error) {
 	eng, err := engine.Open(ctx, cfg, nil)
 	if err != nil {
 		return IndexResult{}, err
@@ -96,11 +100,19 @@ func Index(ctx context.Context, cfg engine.Config, photosDir string) (IndexResul
 	if _, err := eng.Embedder(); err != nil { // model load is not indexing
 		return IndexResult{}, err
 	}
+	if profile != nil {
+		if err := pprof.StartCPUProfile(profile); err != nil {
+			return IndexResult{}, fmt.Errorf("cpu profile: %w", err)
+		}
+	}
 	cpu0 := cpuSeconds()
 	start := time.Now()
 	res, err := eng.Index(ctx, []string{photosDir}, engine.IndexOptions{})
 	wall := time.Since(start).Seconds()
 	cpu := cpuSeconds() - cpu0
+	if profile != nil {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return IndexResult{}, err
 	}

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -61,6 +62,9 @@ type Options struct {
 	// Peers, when set, runs the peers after Simili's own measurements, on
 	// the same photos, and fills Report.Peers and Report.Comparison.
 	Peers *PeerOptions
+	// CPUProfile, when set, receives a CPU profile (pprof) of the
+	// SqueezeNet index run.
+	CPUProfile io.Writer
 	Log   func(format string, args ...any)
 }
 
@@ -119,7 +123,11 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		}
 		cfg.ModelFile = modelFile
 		logf("index: %d photos with %s", o.Photos, model)
-		res, err := Index(ctx, cfg, photos)
+		var prof io.Writer
+		if model == "squeezenet" {
+			prof = o.CPUProfile
+		}
+		res, err := Index(ctx, cfg, photos, prof)
 		if err != nil {
 			return r, fmt.Errorf("index with %s: %w", model, err)
 		}

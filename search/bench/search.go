@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/vector"
 )
 
@@ -62,7 +63,7 @@ func Search(ctx context.Context, name string, open Opener, n, dim, queries int, 
 		hi := min(n, lo+batch)
 		recs := make([]vector.Record, 0, hi-lo)
 		for i := lo; i < hi; i++ {
-			m := vector.Meta{Model: "bench-other"}
+			m := facet.Meta{Model: "bench-other"}
 			if inFilter(i) {
 				m.Model = filterCamera
 			}
@@ -111,11 +112,11 @@ func Search(ctx context.Context, name string, open Opener, n, dim, queries int, 
 	var out []SearchResult
 	for _, f := range []struct {
 		label  string
-		filter vector.Filter
+		filter facet.Filter
 		truth  [][]int64
 	}{
-		{"none", vector.Filter{}, truthAll},
-		{"10%", vector.Filter{Camera: filterCamera}, truthFiltered},
+		{"none", facet.Filter{}, truthAll},
+		{"10%", facet.Filter{Camera: filterCamera}, truthFiltered},
 	} {
 		lat := make([]float64, 0, queries)
 		var recall float64

@@ -14,9 +14,9 @@ import (
 	"sync"
 
 	"github.com/simili/simili/library/catalog"
-	"github.com/simili/simili/library/storesync"
 	"github.com/simili/simili/library/thumb"
 	"github.com/simili/simili/search/embed"
+	"github.com/simili/simili/search/storesync"
 	"github.com/simili/simili/search/vector"
 	"github.com/simili/simili/search/vector/embedded"
 )
@@ -105,10 +105,7 @@ type embedder struct{ *embed.Embedder }
 
 func (m *embedder) InputSize() int { return m.Embedder.Spec().Size }
 
-func (m *embedder) Model() vector.Model {
-	s := m.Embedder.Spec()
-	return vector.Model{Name: s.Name, Dim: s.Dim}
-}
+func (m *embedder) ModelName() string { return m.Embedder.Spec().Name }
 
 // Embedder returns the active model, loading it on first use.
 func (e *Engine) Embedder() (*embedder, error) {

@@ -20,8 +20,8 @@ import (
 	"github.com/disintegration/imaging"
 
 	"github.com/simili/simili/internal/testenv"
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/embed"
-	"github.com/simili/simili/search/vector"
 )
 
 // holidaysEngine indexes the holidays photos once with SqueezeNet into a
@@ -206,17 +206,17 @@ func TestFiltersCombineWithSimilarity(t *testing.T) {
 	to := time.Date(2007, 12, 31, 23, 59, 59, 0, time.UTC)
 	tests := []struct {
 		name string
-		f    vector.Filter
+		f    facet.Filter
 		ok   func(m Match) bool
 	}{
-		{"camera", vector.Filter{Camera: "DMC-FX33"}, func(m Match) bool { return m.Photo.Model == "DMC-FX33" }},
-		{"date range", vector.Filter{From: from, To: to}, func(m Match) bool {
+		{"camera", facet.Filter{Camera: "DMC-FX33"}, func(m Match) bool { return m.Photo.Model == "DMC-FX33" }},
+		{"date range", facet.Filter{From: from, To: to}, func(m Match) bool {
 			return !m.Photo.TakenAt.Before(from) && !m.Photo.TakenAt.After(to)
 		}},
-		{"camera and date", vector.Filter{Camera: "DMC-FX33", From: from, To: to}, func(m Match) bool {
+		{"camera and date", facet.Filter{Camera: "DMC-FX33", From: from, To: to}, func(m Match) bool {
 			return m.Photo.Model == "DMC-FX33" && !m.Photo.TakenAt.Before(from) && !m.Photo.TakenAt.After(to)
 		}},
-		{"folder", vector.Filter{Folder: dir}, func(m Match) bool { return m.Photo.Folder == dir }},
+		{"folder", facet.Filter{Folder: dir}, func(m Match) bool { return m.Photo.Folder == dir }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,7 +243,7 @@ func TestFiltersCombineWithSimilarity(t *testing.T) {
 	}
 	// A filter must not just cut the unfiltered top-k: a tight k still
 	// returns k photos of that camera.
-	ms, err := eng.SimilarToFile(ctx, query, SimilarQuery{K: 5, Filter: vector.Filter{Camera: "Canon PowerShot A60"}})
+	ms, err := eng.SimilarToFile(ctx, query, SimilarQuery{K: 5, Filter: facet.Filter{Camera: "Canon PowerShot A60"}})
 	if err != nil || len(ms) != 5 {
 		t.Fatalf("camera-filtered top 5: %d results, %v", len(ms), err)
 	}

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/eval"
-	"github.com/simili/simili/search/vector"
 )
 
 // Evaluate indexes dir (incrementally) and runs the leave-one-out retrieval
@@ -39,7 +39,7 @@ func (e *Engine) Evaluate(ctx context.Context, dir string, opt IndexOptions) (ev
 	for n, id := range ids {
 		names[id] = n
 	}
-	filter := vector.Filter{Folder: abs}
+	filter := facet.Filter{Folder: abs}
 	return eval.Run(ctx, groups, func(ctx context.Context, q string) ([]string, error) {
 		matches, err := e.SimilarToPhoto(ctx, ids[q], SimilarQuery{K: len(ids), Filter: filter})
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/vector"
 )
 
@@ -72,7 +73,7 @@ func (l *lazyStore) Delete(ctx context.Context, ids []int64) error {
 	return s.Delete(ctx, ids)
 }
 
-func (l *lazyStore) Search(ctx context.Context, q []float32, k int, f vector.Filter, opt vector.SearchOptions) ([]vector.Hit, error) {
+func (l *lazyStore) Search(ctx context.Context, q []float32, k int, f facet.Filter, opt vector.SearchOptions) ([]vector.Hit, error) {
 	s, err := l.get(ctx)
 	if err != nil {
 		return nil, err

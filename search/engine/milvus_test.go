@@ -10,6 +10,7 @@ import (
 
 	"github.com/simili/simili/internal/testenv"
 	"github.com/simili/simili/library/catalog"
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/library/scan"
 	"github.com/simili/simili/search/vector"
 	"github.com/simili/simili/search/vector/milvus"
@@ -114,7 +115,7 @@ func TestMilvusMatchesEmbedded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mv.Close()
-	photos, err := mv.Catalog().Count(t.Context(), vector.Filter{})
+	photos, err := mv.Catalog().Count(t.Context(), facet.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +232,7 @@ func TestMilvusOutage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sync after the restart: %v", err)
 	}
-	photos, err := eng.Catalog().Count(t.Context(), vector.Filter{})
+	photos, err := eng.Catalog().Count(t.Context(), facet.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}

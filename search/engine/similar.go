@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/simili/simili/library/catalog"
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/library/scan"
 	"github.com/simili/simili/search/vector"
 )
@@ -21,7 +22,7 @@ type Match struct {
 // SimilarQuery says what to look for and where.
 type SimilarQuery struct {
 	K       int
-	Filter  vector.Filter
+	Filter  facet.Filter
 	Options vector.SearchOptions
 	// ExcludeID leaves one photo out (the query itself when browsing).
 	ExcludeID int64

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/simili/simili/library/catalog"
-	"github.com/simili/simili/search/vector"
+	"github.com/simili/simili/library/facet"
 )
 
 // Stats summarises the library for `simili stats` and the status bar.
@@ -28,7 +28,7 @@ func (e *Engine) Stats(ctx context.Context) (Stats, error) {
 		st  = Stats{Model: e.VectorModel().Name, Store: e.storeKey, StoreCount: -1}
 		err error
 	)
-	if st.Photos, err = e.cat.Count(ctx, vector.Filter{}); err != nil {
+	if st.Photos, err = e.cat.Count(ctx, facet.Filter{}); err != nil {
 		return st, err
 	}
 	if st.Failures, err = e.cat.FailureCounts(ctx); err != nil {

@@ -14,10 +14,10 @@ import (
 	"github.com/disintegration/imaging"
 
 	"github.com/simili/simili/library/catalog"
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/library/scan"
 	"github.com/simili/simili/search/cluster"
 	"github.com/simili/simili/search/embed"
-	"github.com/simili/simili/search/vector"
 )
 
 // PhotoGroup is one visual group: its photos, most representative first.
@@ -41,7 +41,7 @@ func (e *Engine) clusterOptions() cluster.Options {
 }
 
 // embeddedItems loads the active model's vectors of the photos passing f.
-func (e *Engine) embeddedItems(ctx context.Context, f vector.Filter) ([]cluster.Item, map[int64]catalog.Photo, int, error) {
+func (e *Engine) embeddedItems(ctx context.Context, f facet.Filter) ([]cluster.Item, map[int64]catalog.Photo, int, error) {
 	photos := map[int64]catalog.Photo{}
 	var items []cluster.Item
 	err := e.cat.EachEmbedded(ctx, e.VectorModel().Name, func(ep catalog.EmbeddedPhoto) error {
@@ -63,7 +63,7 @@ func (e *Engine) embeddedItems(ctx context.Context, f vector.Filter) ([]cluster.
 }
 
 // VisualGroups groups the photos passing f by how they look.
-func (e *Engine) VisualGroups(ctx context.Context, f vector.Filter) (Grouping, error) {
+func (e *Engine) VisualGroups(ctx context.Context, f facet.Filter) (Grouping, error) {
 	items, photos, missing, err := e.embeddedItems(ctx, f)
 	if err != nil {
 		return Grouping{}, err
@@ -85,7 +85,7 @@ func (e *Engine) VisualGroups(ctx context.Context, f vector.Filter) (Grouping, e
 
 // SimilarityOrder returns the embedded photos passing f arranged so that
 // look-alikes sit together, starting with the newest photo.
-func (e *Engine) SimilarityOrder(ctx context.Context, f vector.Filter) ([]catalog.Photo, error) {
+func (e *Engine) SimilarityOrder(ctx context.Context, f facet.Filter) ([]catalog.Photo, error) {
 	items, photos, _, err := e.embeddedItems(ctx, f)
 	if err != nil {
 		return nil, err
@@ -112,8 +112,8 @@ func (e *Engine) SimilarityOrder(ctx context.Context, f vector.Filter) ([]catalo
 }
 
 // MatchesFilter applies f to a photo with the stores' reference semantics
-// (vector.Filter.Match), which the catalog's queries mirror.
-func MatchesFilter(p catalog.Photo, f vector.Filter) bool { return f.Match(p.VectorMeta()) }
+// (facet.Filter.Match), which the catalog's queries mirror.
+func MatchesFilter(p catalog.Photo, f facet.Filter) bool { return f.Match(p.VectorMeta()) }
 
 // Preview reads a photo upright (EXIF orientation applied) and scales it to
 // fit maxSide, for the detail pane. The original is opened read-only.
@@ -185,7 +185,7 @@ func (e *Engine) RemoveFolder(ctx context.Context, root string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	photos, err := e.cat.List(ctx, catalog.Query{Filter: vector.Filter{Folder: root}})
+	photos, err := e.cat.List(ctx, catalog.Query{Filter: facet.Filter{Folder: root}})
 	if err != nil {
 		return 0, err
 	}
@@ -194,7 +194,7 @@ func (e *Engine) RemoveFolder(ctx context.Context, root string) (int, error) {
 outer:
 	for _, p := range photos {
 		for _, r := range roots {
-			if vector.InFolder(p.Folder, r) {
+			if facet.InFolder(p.Folder, r) {
 				continue outer
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 
 	"github.com/simili/simili/library/catalog"
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/vector"
 )
 
@@ -50,8 +51,8 @@ func (s *Syncer) Key() string { return s.key }
 func (s *Syncer) Offline() error { return s.offline }
 
 // Upsert queues a photo's vector for the store; it is sent in batches.
-func (s *Syncer) Upsert(ctx context.Context, rec vector.Record) error {
-	s.buf = append(s.buf, rec)
+func (s *Syncer) Upsert(ctx context.Context, id int64, vec []float32, m facet.Meta) error {
+	s.buf = append(s.buf, vector.Record{ID: id, Vector: vec, Meta: m})
 	if len(s.buf) >= s.batch {
 		return s.Flush(ctx)
 	}

@@ -6,7 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
+
+	"github.com/simili/simili/library/facet"
 )
 
 // Model identifies the embedding space a store holds. Vectors from different
@@ -18,39 +19,12 @@ type Model struct {
 
 func (m Model) String() string { return fmt.Sprintf("%s (%d-d)", m.Name, m.Dim) }
 
-// Meta carries the scalar fields a search can be filtered on. It is a copy of
-// catalog data; the catalog stays the source of truth.
-type Meta struct {
-	TakenAt time.Time // zero when unknown
-	Make    string    // camera make, as written in EXIF (trimmed)
-	Model   string    // camera model, as written in EXIF (trimmed)
-	Lens    string
-	Folder  string // absolute, slash-separated folder path of the photo
-	HasGPS  bool
-}
-
 // Record is one photo's vector. ID is the catalog's photo id.
 type Record struct {
 	ID     int64
 	Vector []float32 // L2-normalised, len == Model.Dim
-	Meta   Meta
+	Meta   facet.Meta
 }
-
-// Filter restricts a search. Zero fields do not filter. All set fields must
-// hold (AND).
-type Filter struct {
-	From time.Time // TakenAt >= From (inclusive)
-	To   time.Time // TakenAt <= To (inclusive)
-	// Camera matches a photo whose camera Model or Make equals it exactly.
-	Camera string
-	// Lens matches the lens model exactly.
-	Lens string
-	// Folder matches photos in that folder or any folder below it.
-	Folder string
-}
-
-// IsZero reports whether the filter lets every photo through.
-func (f Filter) IsZero() bool { return f == Filter{} }
 
 // Hit is one search result. Score is the cosine similarity (1 = identical).
 type Hit struct {
@@ -75,7 +49,7 @@ type Store interface {
 	// Delete removes records by ID; unknown IDs are ignored.
 	Delete(ctx context.Context, ids []int64) error
 	// Search returns up to k hits, best first, among records passing f.
-	Search(ctx context.Context, query []float32, k int, f Filter, opt SearchOptions) ([]Hit, error)
+	Search(ctx context.Context, query []float32, k int, f facet.Filter, opt SearchOptions) ([]Hit, error)
 	// Count returns the number of records stored.
 	Count(ctx context.Context) (int, error)
 	// Flush makes every acknowledged write durable and visible to Search.

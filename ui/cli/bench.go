@@ -28,6 +28,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		workDir string
 		peers   bool
 		peerSz  string
+		profile string
 	)
 	fs := newFlags(env, "bench", "[flags]")
 	c.register(fs)
@@ -43,6 +44,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	fs.IntVar(&queries, "queries", 1000, "queries per search measurement")
 	fs.StringVar(&workDir, "work-dir", "", "scratch folder (default: a temporary folder)")
 	fs.BoolVar(&peers, "peers", false, "also run the peers (Pillow + ONNX Runtime indexing, FAISS search) from $SIMILI_SHARED/tools/peers in a virtual environment of their own in the cache, and print Simili | peer | ratio")
+	fs.StringVar(&profile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the SqueezeNet index run to this file")
 	fs.StringVar(&peerSz, "peer-sizes", "100000x2048,1000000x512", "N×dim sizes the FAISS peer is run at (each must also be in --sizes and --dims)")
 	if _, help, err := handleParse(fs, args); help || err != nil {
 		return err
@@ -78,6 +80,14 @@ func runBench(ctx context.Context, env Env, args []string) error {
 			return fmt.Errorf("%w: --peer-sizes: %v", ErrUsage, err)
 		}
 		o.Peers = &po
+	}
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		o.CPUProfile = f
 	}
 	if workDir == "" {
 		if workDir, err = os.MkdirTemp("", "simili-bench-"); err != nil {

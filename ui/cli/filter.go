@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/simili/simili/search/vector"
+	"github.com/simili/simili/library/facet"
 )
 
 // filterFlags are the photo filters shared by similar and photos.
@@ -24,8 +24,8 @@ func (f *filterFlags) register(fs *flag.FlagSet) {
 
 // Filter converts the flags. Dates are EXIF wall-clock times, compared as
 // written (the catalog keeps them in UTC without conversion).
-func (f *filterFlags) Filter() (vector.Filter, error) {
-	var out vector.Filter
+func (f *filterFlags) Filter() (facet.Filter, error) {
+	var out facet.Filter
 	var err error
 	if f.from != "" {
 		if out.From, err = parseDate(f.from, false); err != nil {

@@ -5,17 +5,17 @@ import (
 	"image"
 
 	"github.com/simili/simili/library/catalog"
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/library/scan"
 	"github.com/simili/simili/search/embed"
 	"github.com/simili/simili/search/engine"
-	"github.com/simili/simili/search/vector"
 )
 
 // Backend is everything the window asks of the library and search side: a
 // narrow bridge, so the widgets hold no business logic and tests can run the
 // window against a generated library.
 type Backend interface {
-	Count(ctx context.Context, f vector.Filter) (int, error)
+	Count(ctx context.Context, f facet.Filter) (int, error)
 	List(ctx context.Context, q catalog.Query) ([]catalog.Photo, error)
 	Facets(ctx context.Context, field string) ([]catalog.Facet, error)
 	Photo(ctx context.Context, id int64) (catalog.Photo, error)
@@ -25,8 +25,8 @@ type Backend interface {
 
 	SimilarToFile(ctx context.Context, path string, q engine.SimilarQuery) ([]engine.Match, error)
 	SimilarToPhoto(ctx context.Context, id int64, q engine.SimilarQuery) ([]engine.Match, error)
-	VisualGroups(ctx context.Context, f vector.Filter) (engine.Grouping, error)
-	SimilarityOrder(ctx context.Context, f vector.Filter) ([]catalog.Photo, error)
+	VisualGroups(ctx context.Context, f facet.Filter) (engine.Grouping, error)
+	SimilarityOrder(ctx context.Context, f facet.Filter) ([]catalog.Photo, error)
 
 	Index(ctx context.Context, roots []string, progress func(scan.Progress), problem func(scan.Problem)) (scan.Result, error)
 	Roots(ctx context.Context) ([]string, error)
@@ -48,7 +48,7 @@ type engineBackend struct{ *engine.Engine }
 // NewBackend wraps an opened engine for the window.
 func NewBackend(e *engine.Engine) Backend { return engineBackend{e} }
 
-func (b engineBackend) Count(ctx context.Context, f vector.Filter) (int, error) {
+func (b engineBackend) Count(ctx context.Context, f facet.Filter) (int, error) {
 	return b.Catalog().Count(ctx, f)
 }
 

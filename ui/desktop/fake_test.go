@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/simili/simili/library/catalog"
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/library/scan"
 	"github.com/simili/simili/search/embed"
 	"github.com/simili/simili/search/engine"
-	"github.com/simili/simili/search/vector"
 )
 
 // fakeBackend is a generated library in memory: the window's tests and
@@ -26,7 +26,7 @@ type fakeBackend struct {
 	photos []catalog.Photo // newest first, like catalog.List
 
 	mu          sync.Mutex
-	lastFilter  vector.Filter
+	lastFilter  facet.Filter
 	lists       int
 	searches    []string // "file:PATH" or "photo:ID"
 	searchDelay time.Duration
@@ -57,7 +57,7 @@ func newFakeBackend(n int) *fakeBackend {
 	return b
 }
 
-func (b *fakeBackend) filtered(f vector.Filter) []catalog.Photo {
+func (b *fakeBackend) filtered(f facet.Filter) []catalog.Photo {
 	if f.IsZero() {
 		return b.photos
 	}
@@ -70,7 +70,7 @@ func (b *fakeBackend) filtered(f vector.Filter) []catalog.Photo {
 	return out
 }
 
-func (b *fakeBackend) Count(_ context.Context, f vector.Filter) (int, error) {
+func (b *fakeBackend) Count(_ context.Context, f facet.Filter) (int, error) {
 	b.mu.Lock()
 	b.lastFilter = f
 	b.mu.Unlock()
@@ -171,7 +171,7 @@ func (b *fakeBackend) SimilarToPhoto(ctx context.Context, id int64, q engine.Sim
 	return b.matches(q, id), nil
 }
 
-func (b *fakeBackend) VisualGroups(_ context.Context, f vector.Filter) (engine.Grouping, error) {
+func (b *fakeBackend) VisualGroups(_ context.Context, f facet.Filter) (engine.Grouping, error) {
 	var g engine.Grouping
 	ps := b.filtered(f)
 	for i := 0; i < len(ps) && i < 60; i += 6 {
@@ -180,7 +180,7 @@ func (b *fakeBackend) VisualGroups(_ context.Context, f vector.Filter) (engine.G
 	return g, nil
 }
 
-func (b *fakeBackend) SimilarityOrder(_ context.Context, f vector.Filter) ([]catalog.Photo, error) {
+func (b *fakeBackend) SimilarityOrder(_ context.Context, f facet.Filter) ([]catalog.Photo, error) {
 	return b.filtered(f), nil
 }
 

@@ -13,14 +13,14 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/simili/simili/library/catalog"
-	"github.com/simili/simili/search/vector"
+	"github.com/simili/simili/library/facet"
 )
 
 const dateLayout = "2006-01-02"
 
 // filterBar edits the filters shared by the library, the similarity
 // results and the visual groups, and shows the active ones as removable
-// chips. It only builds a vector.Filter; the views run the queries.
+// chips. It only builds a facet.Filter; the views run the queries.
 type filterBar struct {
 	u       *ui
 	from    *widget.Entry
@@ -77,16 +77,16 @@ func parseDate(s string) (time.Time, error) {
 
 // Filter builds the filter from the widgets; ok is false while a date is
 // half typed, so the views do not flash through meaningless states.
-func (b *filterBar) Filter() (vector.Filter, bool) {
+func (b *filterBar) Filter() (facet.Filter, bool) {
 	from, err1 := parseDate(b.from.Text)
 	to, err2 := parseDate(b.to.Text)
 	if err1 != nil || err2 != nil {
-		return vector.Filter{}, false
+		return facet.Filter{}, false
 	}
 	if !to.IsZero() {
 		to = to.Add(24*time.Hour - time.Second) // the whole "to" day
 	}
-	return vector.Filter{From: from, To: to, Camera: b.camera.value, Lens: b.lens.value, Folder: b.folder.value}, true
+	return facet.Filter{From: from, To: to, Camera: b.camera.value, Lens: b.lens.value, Folder: b.folder.value}, true
 }
 
 func (b *filterBar) apply() {

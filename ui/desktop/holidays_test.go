@@ -12,9 +12,9 @@ import (
 	"fyne.io/fyne/v2/storage"
 
 	"github.com/simili/simili/internal/testenv"
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/embed"
 	"github.com/simili/simili/search/engine"
-	"github.com/simili/simili/search/vector"
 )
 
 // The real engine on the holidays photos with SqueezeNet, indexed once for
@@ -114,7 +114,7 @@ func TestRealDropFindsTheSameScene(t *testing.T) {
 // results follow the same filter.
 func TestRealCameraFilter(t *testing.T) {
 	eng, _ := holidaysEngine(t)
-	want, err := eng.Catalog().Count(context.Background(), vector.Filter{Camera: "DMC-FX33"})
+	want, err := eng.Catalog().Count(context.Background(), facet.Filter{Camera: "DMC-FX33"})
 	if err != nil || want == 0 {
 		t.Fatalf("catalog count of DMC-FX33: %d, %v", want, err)
 	}
@@ -215,7 +215,7 @@ func TestRealRemoveFolder(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("removed %d photos, %v; want 2", n, err)
 	}
-	left, _ := eng.Catalog().Count(ctx, vector.Filter{})
+	left, _ := eng.Catalog().Count(ctx, facet.Filter{})
 	stored, _ := eng.Store().Count(ctx)
 	roots, _ := eng.Catalog().Roots(ctx)
 	if left != 1 || stored != 1 || len(roots) != 1 || roots[0] != b {

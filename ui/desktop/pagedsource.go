@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/simili/simili/library/catalog"
-	"github.com/simili/simili/search/vector"
+	"github.com/simili/simili/library/facet"
 )
 
 // pagedSource is the library grid's data: the count of photos passing the
@@ -16,7 +16,7 @@ type pagedSource struct {
 	u        *ui
 	pageSize int
 
-	filter  vector.Filter
+	filter  facet.Filter
 	gen     int // bumped by every reload; late answers of older ones are dropped
 	count   int
 	pages   map[int][]catalog.Photo
@@ -54,7 +54,7 @@ func (s *pagedSource) At(i int) (gridItem, bool) {
 // Reload recounts with filter f. With keep, the rows on screen stay until
 // their fresh page arrives (periodic refresh while scanning: no flicker);
 // without, the grid empties at once (a new filter must not show old rows).
-func (s *pagedSource) Reload(f vector.Filter, keep bool) {
+func (s *pagedSource) Reload(f facet.Filter, keep bool) {
 	s.gen++
 	gen := s.gen
 	s.filter = f

@@ -12,7 +12,7 @@ import (
 	fdesktop "fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/simili/simili/search/vector"
+	"github.com/simili/simili/library/facet"
 )
 
 // ui is the main window's state. Widgets and view state are touched only
@@ -32,7 +32,7 @@ type ui struct {
 	thumbs *thumbLoader
 	prefs  prefs
 
-	filter  vector.Filter
+	filter  facet.Filter
 	filters *filterBar
 	library *libraryView
 	results *resultsView
@@ -166,7 +166,7 @@ func (u *ui) setDetailVisible(show bool) {
 }
 
 // applyFilter is called by the filter bar: every view follows the filters.
-func (u *ui) applyFilter(f vector.Filter) {
+func (u *ui) applyFilter(f facet.Filter) {
 	if f == u.filter {
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/vector"
 )
 
@@ -30,7 +31,7 @@ func fillBench(s *Store, n int) {
 			v[j] = float32(r.NormFloat64())
 		}
 		sc, _ := unitScale(v)
-		m := vector.Meta{
+		m := facet.Meta{
 			TakenAt: time.Unix(1_500_000_000+int64(r.Intn(300_000_000)), 0),
 			Make:    fmt.Sprint("make", i%7),
 			Model:   fmt.Sprint("model", i%10),
@@ -68,12 +69,12 @@ func BenchmarkSearch(b *testing.B) {
 	cases := []struct {
 		name string
 		k    int
-		f    vector.Filter
+		f    facet.Filter
 	}{
-		{"k=10", 10, vector.Filter{}},
-		{"k=100", 100, vector.Filter{}},
-		{"k=10/camera", 10, vector.Filter{Camera: "model3"}},
-		{"k=10/folder+date", 10, vector.Filter{Folder: "/photos/2015", From: time.Unix(1_600_000_000, 0)}},
+		{"k=10", 10, facet.Filter{}},
+		{"k=100", 100, facet.Filter{}},
+		{"k=10/camera", 10, facet.Filter{Camera: "model3"}},
+		{"k=10/folder+date", 10, facet.Filter{Folder: "/photos/2015", From: time.Unix(1_600_000_000, 0)}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

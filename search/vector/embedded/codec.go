@@ -8,7 +8,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/simili/simili/search/vector"
+	"github.com/simili/simili/library/facet"
 )
 
 // crcTable is CRC-32C (Castagnoli), hardware-accelerated on amd64 and arm64.
@@ -131,7 +131,7 @@ func decodeFloats(dst []float32, b []byte) {
 
 // appendMeta writes m in the log's record layout: flags, taken, then the
 // four strings.
-func appendMeta(b []byte, m vector.Meta) []byte {
+func appendMeta(b []byte, m facet.Meta) []byte {
 	var flags uint8
 	var taken int64
 	if !m.TakenAt.IsZero() {
@@ -149,10 +149,10 @@ func appendMeta(b []byte, m vector.Meta) []byte {
 	return appendString(b, m.Folder)
 }
 
-func (d *decoder) meta() vector.Meta {
+func (d *decoder) meta() facet.Meta {
 	flags := d.u8()
 	taken := int64(d.u64())
-	m := vector.Meta{Make: d.str(), Model: d.str(), Lens: d.str(), Folder: d.str(), HasGPS: flags&flagGPS != 0}
+	m := facet.Meta{Make: d.str(), Model: d.str(), Lens: d.str(), Folder: d.str(), HasGPS: flags&flagGPS != 0}
 	if flags&flagDated != 0 {
 		m.TakenAt = time.Unix(taken, 0).UTC()
 	}

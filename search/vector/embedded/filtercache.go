@@ -6,7 +6,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/simili/simili/search/vector"
+	"github.com/simili/simili/library/facet"
 )
 
 // The filter cache remembers, for the last few selective filters, which
@@ -24,7 +24,7 @@ type filterCache struct {
 }
 
 // filterKey identifies a filter independently of the interner.
-type filterKey vector.Filter
+type filterKey facet.Filter
 
 type filterEntry struct {
 	key   filterKey
@@ -43,7 +43,7 @@ const filterCacheEntries = 4
 // (3%), so the store stays within its memory target.
 func cacheBudget(x *index) int { return max(1<<20, len(x.vecs)*4/32) }
 
-func keyOf(f vector.Filter) filterKey {
+func keyOf(f facet.Filter) filterKey {
 	// Times compare by instant, not by location or monotonic reading.
 	f.From, f.To = f.From.UTC().Round(0), f.To.UTC().Round(0)
 	return filterKey(f)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/vector"
 )
 
@@ -25,7 +26,7 @@ func TestFilterCacheServesRepeatsAndForgetsOnWrite(t *testing.T) {
 	for lo := 0; lo < n; lo += 10000 {
 		var recs []vector.Record
 		for i := lo; i < lo+10000; i++ {
-			m := vector.Meta{Model: "other", Lens: "common"}
+			m := facet.Meta{Model: "other", Lens: "common"}
 			if inTenth(i) {
 				m.Model = "tenth" // 10k matches: ranked by the sign codes
 			}
@@ -38,9 +39,9 @@ func TestFilterCacheServesRepeatsAndForgetsOnWrite(t *testing.T) {
 	}
 	settleIVF(s)
 	qs := data[n*dim:]
-	tenth, rare := vector.Filter{Camera: "tenth"}, vector.Filter{Lens: "rare"}
+	tenth, rare := facet.Filter{Camera: "tenth"}, facet.Filter{Lens: "rare"}
 
-	for _, f := range []vector.Filter{tenth, rare} {
+	for _, f := range []facet.Filter{tenth, rare} {
 		var recall float64
 		for q := range 20 {
 			query := qs[q*dim : (q+1)*dim]
@@ -74,8 +75,8 @@ func TestFilterCacheServesRepeatsAndForgetsOnWrite(t *testing.T) {
 	}
 
 	query := qs[:dim]
-	mustUpsert(t, s, []vector.Record{{ID: 777_777, Vector: query, Meta: vector.Meta{Model: "tenth", Lens: "rare"}}})
-	for _, f := range []vector.Filter{tenth, rare} {
+	mustUpsert(t, s, []vector.Record{{ID: 777_777, Vector: query, Meta: facet.Meta{Model: "tenth", Lens: "rare"}}})
+	for _, f := range []facet.Filter{tenth, rare} {
 		hits, err := s.Search(ctx, query, 1, f, vector.SearchOptions{})
 		if err != nil || len(hits) != 1 || hits[0].ID != 777_777 {
 			t.Fatalf("%+v after insert: %v %v", f, hits, err)
@@ -84,7 +85,7 @@ func TestFilterCacheServesRepeatsAndForgetsOnWrite(t *testing.T) {
 	if err := s.Delete(ctx, []int64{777_777}); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []vector.Filter{tenth, rare} {
+	for _, f := range []facet.Filter{tenth, rare} {
 		hits, err := s.Search(ctx, query, 10, f, vector.SearchOptions{})
 		if err != nil || slices.ContainsFunc(hits, func(h vector.Hit) bool { return h.ID == 777_777 }) {
 			t.Fatalf("%+v after delete: %v %v", f, hits, err)
@@ -98,9 +99,9 @@ func sameIDs(a, b []vector.Hit) bool {
 
 func TestFilterCacheBounds(t *testing.T) {
 	entry := func(camera string, slots int) *filterEntry {
-		return &filterEntry{key: keyOf(vector.Filter{Camera: camera}), slots: make([]int32, slots)}
+		return &filterEntry{key: keyOf(facet.Filter{Camera: camera}), slots: make([]int32, slots)}
 	}
-	key := func(c string) filterKey { return keyOf(vector.Filter{Camera: c}) }
+	key := func(c string) filterKey { return keyOf(facet.Filter{Camera: c}) }
 	tests := []struct {
 		name   string
 		budget int
@@ -137,7 +138,7 @@ func TestFilterCacheBounds(t *testing.T) {
 
 	paris := time.FixedZone("CEST", 2*3600)
 	at := time.Date(2008, 7, 1, 12, 0, 0, 0, time.UTC)
-	if keyOf(vector.Filter{From: at}) != keyOf(vector.Filter{From: at.In(paris)}) {
+	if keyOf(facet.Filter{From: at}) != keyOf(facet.Filter{From: at.In(paris)}) {
 		t.Error("the same instant in two time zones makes two cache keys")
 	}
 }

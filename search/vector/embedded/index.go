@@ -3,10 +3,10 @@ package embedded
 import (
 	"math"
 
-	"github.com/simili/simili/search/vector"
+	"github.com/simili/simili/library/facet"
 )
 
-// meta is the compact, interned form of vector.Meta: 32 bytes per record
+// meta is the compact, interned form of facet.Meta: 32 bytes per record
 // instead of five strings and a time.Time.
 type meta struct {
 	taken                      int64 // Unix seconds; valid when flags&flagDated != 0
@@ -72,7 +72,7 @@ func newIndex(dim, capacity int) *index {
 
 func (x *index) len() int { return len(x.ids) }
 
-func (x *index) compact(m vector.Meta) meta {
+func (x *index) compact(m facet.Meta) meta {
 	c := meta{
 		maker:  x.strs.intern(m.Make),
 		model:  x.strs.intern(m.Model),

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/vector"
 )
 
@@ -53,7 +54,7 @@ func fillClustered(s *Store, n, queries int) [][]float32 {
 	data := clustered(n+queries, dim, 42)
 	x := s.idx
 	for i := range n {
-		m := vector.Meta{Model: "other"}
+		m := facet.Meta{Model: "other"}
 		if inTenth(i) {
 			m.Model = "tenth"
 		}
@@ -143,8 +144,8 @@ func ivfFigures(t *testing.T, n, dim int, probes []int) {
 
 	for _, f := range []struct {
 		label string
-		f     vector.Filter
-	}{{"none", vector.Filter{}}, {"10%", vector.Filter{Camera: "tenth"}}} {
+		f     facet.Filter
+	}{{"none", facet.Filter{}}, {"10%", facet.Filter{Camera: "tenth"}}} {
 		truth := make([][]vector.Hit, queries)
 		c, _ := s.idx.compile(f.f)
 		for q := range qs {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/vector"
 )
 
@@ -20,7 +21,7 @@ func ivfRecs(n int, first int64, seed int64) []vector.Record {
 	data := clustered(n, ivfModel.Dim, seed)
 	recs := make([]vector.Record, n)
 	for i := range recs {
-		m := vector.Meta{Model: "other", Folder: fmt.Sprintf("/p/%d", i%4)}
+		m := facet.Meta{Model: "other", Folder: fmt.Sprintf("/p/%d", i%4)}
 		if inTenth(i) {
 			m.Model = "tenth"
 		}
@@ -75,7 +76,7 @@ func checkIVF(t *testing.T, s *Store) {
 }
 
 // exactSearch is the reference: the exact scan over the same index.
-func exactSearch(t *testing.T, s *Store, q []float32, k int, f vector.Filter) []vector.Hit {
+func exactSearch(t *testing.T, s *Store, q []float32, k int, f facet.Filter) []vector.Hit {
 	t.Helper()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -111,7 +112,7 @@ func openIVF(t *testing.T, dir string, n int) (*Store, []vector.Record) {
 
 func TestIVFRecallAndFilters(t *testing.T) {
 	s, recs := openIVF(t, t.TempDir(), 30_000)
-	byID := make(map[int64]vector.Meta, len(recs))
+	byID := make(map[int64]facet.Meta, len(recs))
 	for _, r := range recs {
 		byID[r.ID] = r.Meta
 	}
@@ -119,17 +120,17 @@ func TestIVFRecallAndFilters(t *testing.T) {
 	queries := ivfRecs(30_100, 1, 7)[30_000:]
 	tests := []struct {
 		name      string
-		f         vector.Filter
+		f         facet.Filter
 		opt       vector.SearchOptions
 		minRecall float64
 	}{
-		{"no filter", vector.Filter{}, vector.SearchOptions{}, 0.95},
-		{"no filter nprobe=all", vector.Filter{}, vector.SearchOptions{Nprobe: 1 << 20}, 1},
-		{"10% filter", vector.Filter{Camera: "tenth"}, vector.SearchOptions{}, 0.95},
-		{"1% filter (exact path)", vector.Filter{Lens: "rare"}, vector.SearchOptions{}, 1},
-		{"25% folder", vector.Filter{Folder: "/p/2"}, vector.SearchOptions{}, 0.95},
-		{"10% filter nprobe=60", vector.Filter{Camera: "tenth"}, vector.SearchOptions{Nprobe: 60}, 0.7},
-		{"unknown camera", vector.Filter{Camera: "nope"}, vector.SearchOptions{}, 1},
+		{"no filter", facet.Filter{}, vector.SearchOptions{}, 0.95},
+		{"no filter nprobe=all", facet.Filter{}, vector.SearchOptions{Nprobe: 1 << 20}, 1},
+		{"10% filter", facet.Filter{Camera: "tenth"}, vector.SearchOptions{}, 0.95},
+		{"1% filter (exact path)", facet.Filter{Lens: "rare"}, vector.SearchOptions{}, 1},
+		{"25% folder", facet.Filter{Folder: "/p/2"}, vector.SearchOptions{}, 0.95},
+		{"10% filter nprobe=60", facet.Filter{Camera: "tenth"}, vector.SearchOptions{Nprobe: 60}, 0.7},
+		{"unknown camera", facet.Filter{Camera: "nope"}, vector.SearchOptions{}, 1},
 	}
 	ctx := context.Background()
 	for _, tt := range tests {
@@ -191,7 +192,7 @@ func TestIVFUpdatesVisible(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			st.apply(t)
 			checkIVF(t, s)
-			hits, err := s.Search(ctx, st.query, 10, vector.Filter{}, vector.SearchOptions{})
+			hits, err := s.Search(ctx, st.query, 10, facet.Filter{}, vector.SearchOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -266,7 +267,7 @@ func TestIVFPersists(t *testing.T) {
 			s, _ := openIVF(t, dir, 21_000)
 			mustUpsert(t, s, ivfRecs(5, 500_000, 8)) // a tail, absorbed on save
 			q := ivfRecs(1, 1, 11)[0].Vector
-			want, err := s.Search(ctx, q, 10, vector.Filter{}, vector.SearchOptions{})
+			want, err := s.Search(ctx, q, 10, facet.Filter{}, vector.SearchOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -286,14 +287,14 @@ func TestIVFPersists(t *testing.T) {
 			if tt.loaded && (v == nil || v.nlist != nlist || len(v.lists[v.tail()]) != 0) {
 				t.Fatalf("saved index not loaded (%v)", v != nil)
 			}
-			got, err := s2.Search(ctx, q, 10, vector.Filter{}, vector.SearchOptions{})
+			got, err := s2.Search(ctx, q, 10, facet.Filter{}, vector.SearchOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if tt.loaded && !slices.Equal(got, want) {
 				t.Errorf("after reopen %v, want %v", got, want)
 			}
-			if !tt.loaded && recallOf(got, exactSearch(t, s2, q, 10, vector.Filter{})) < 0.9 {
+			if !tt.loaded && recallOf(got, exactSearch(t, s2, q, 10, facet.Filter{})) < 0.9 {
 				t.Errorf("without a saved index: %v", got)
 			}
 			settleIVF(s2)
@@ -320,7 +321,7 @@ func TestIVFConcurrent(t *testing.T) {
 					return
 				default:
 				}
-				if _, err := s.Search(ctx, recs[i%100].Vector, 5, vector.Filter{Camera: "tenth"}, vector.SearchOptions{}); err != nil {
+				if _, err := s.Search(ctx, recs[i%100].Vector, 5, facet.Filter{Camera: "tenth"}, vector.SearchOptions{}); err != nil {
 					t.Error(err)
 					return
 				}

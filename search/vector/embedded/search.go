@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/blas/gonum"
 
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/vector"
 )
 
@@ -15,7 +16,7 @@ import (
 // the goroutine start-up costs more than the parallel scan saves.
 const minPerWorker = 16384
 
-// cfilter is a vector.Filter resolved against the interner, so the scan
+// cfilter is a facet.Filter resolved against the interner, so the scan
 // compares integers instead of strings.
 type cfilter struct {
 	all      bool
@@ -28,7 +29,7 @@ type cfilter struct {
 
 // compile resolves f; ok is false when no record can pass (e.g. a camera
 // name the store has never seen), so the scan can be skipped.
-func (x *index) compile(f vector.Filter) (c cfilter, ok bool) {
+func (x *index) compile(f facet.Filter) (c cfilter, ok bool) {
 	if f.IsZero() {
 		return cfilter{all: true}, true
 	}
@@ -50,7 +51,7 @@ func (x *index) compile(f vector.Filter) (c cfilter, ok bool) {
 		c.folders = make([]bool, len(x.strs.strs))
 		some := false
 		for id, s := range x.strs.strs {
-			if vector.InFolder(s, f.Folder) {
+			if facet.InFolder(s, f.Folder) {
 				c.folders[id], some = true, true
 			}
 		}

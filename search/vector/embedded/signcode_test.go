@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/vector"
 )
 
@@ -21,7 +22,7 @@ func codedStore(t *testing.T, n int) (*Store, []float32) {
 	for lo := 0; lo < n; lo += 10000 {
 		recs := make([]vector.Record, 0, 10000)
 		for i := lo; i < min(n, lo+10000); i++ {
-			m := vector.Meta{Model: "other"}
+			m := facet.Meta{Model: "other"}
 			if inTenth(i) {
 				m.Model = "tenth"
 			}
@@ -55,7 +56,7 @@ func checkCodes(t *testing.T, s *Store) {
 func codedRecall(t *testing.T, s *Store, qs []float32) float64 {
 	t.Helper()
 	const dim = 64
-	f := vector.Filter{Camera: "tenth"}
+	f := facet.Filter{Camera: "tenth"}
 	var recall float64
 	nq := len(qs) / dim
 	for q := range nq {
@@ -115,10 +116,10 @@ func TestFilteredSearchThroughSignCodes(t *testing.T) {
 	extra := clustered(5000, dim, 9)
 	var recs []vector.Record
 	for i := range 3000 { // new
-		recs = append(recs, vector.Record{ID: int64(200_000 + i), Vector: extra[i*dim : (i+1)*dim], Meta: vector.Meta{Model: "tenth"}})
+		recs = append(recs, vector.Record{ID: int64(200_000 + i), Vector: extra[i*dim : (i+1)*dim], Meta: facet.Meta{Model: "tenth"}})
 	}
 	for i := 3000; i < 5000; i++ { // replaced
-		recs = append(recs, vector.Record{ID: int64(10*i + 4), Vector: extra[i*dim : (i+1)*dim], Meta: vector.Meta{Model: "tenth"}})
+		recs = append(recs, vector.Record{ID: int64(10*i + 4), Vector: extra[i*dim : (i+1)*dim], Meta: facet.Meta{Model: "tenth"}})
 	}
 	mustUpsert(t, s, recs)
 	var gone []int64
@@ -134,8 +135,8 @@ func TestFilteredSearchThroughSignCodes(t *testing.T) {
 	}
 	// A new record that is the query itself must come first.
 	q := qs[:dim]
-	mustUpsert(t, s, []vector.Record{{ID: 999_999, Vector: q, Meta: vector.Meta{Model: "tenth"}}})
-	hits, err := s.Search(context.Background(), q, 1, vector.Filter{Camera: "tenth"}, vector.SearchOptions{})
+	mustUpsert(t, s, []vector.Record{{ID: 999_999, Vector: q, Meta: facet.Meta{Model: "tenth"}}})
+	hits, err := s.Search(context.Background(), q, 1, facet.Filter{Camera: "tenth"}, vector.SearchOptions{})
 	if err != nil || len(hits) != 1 || hits[0].ID != 999_999 {
 		t.Fatalf("query's own record: %v %v", hits, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/vector"
 )
 
@@ -307,7 +308,7 @@ func (s *Store) Delete(ctx context.Context, ids []int64) error {
 // a filter keeping under 15% of the records but more than 8192 of them, by
 // re-scoring exactly the matches their sign codes rank best.
 // The query is scaled to unit length first, so Score is the cosine.
-func (s *Store) Search(ctx context.Context, query []float32, k int, f vector.Filter, opt vector.SearchOptions) ([]vector.Hit, error) {
+func (s *Store) Search(ctx context.Context, query []float32, k int, f facet.Filter, opt vector.SearchOptions) ([]vector.Hit, error) {
 	if len(query) != s.model.Dim {
 		return nil, fmt.Errorf("search: query has %d values for %v: %w", len(query), s.model, vector.ErrDimension)
 	}
@@ -367,7 +368,7 @@ func (s *Store) Search(ctx context.Context, query []float32, k int, f vector.Fil
 // ms and p99 11.7 → 6.9 ms against testing every record's metadata per
 // query; the first query, which builds the list, took 8.2 ms. The caller
 // holds a read lock.
-func (s *Store) searchSelective(ctx context.Context, q []float32, k int, f vector.Filter, c *cfilter, codes *signCodes) ([]cand, error) {
+func (s *Store) searchSelective(ctx context.Context, q []float32, k int, f facet.Filter, c *cfilter, codes *signCodes) ([]cand, error) {
 	key := keyOf(f)
 	e := s.filters.get(s.writes, key)
 	if e == nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/vector"
 	"github.com/simili/simili/search/vector/vectortest"
 )
@@ -43,7 +44,7 @@ func randVec(r *rand.Rand, dim int) []float32 {
 func records(r *rand.Rand, n int, first int64, dim int) []vector.Record {
 	out := make([]vector.Record, n)
 	for i := range out {
-		out[i] = vector.Record{ID: first + int64(i), Vector: randVec(r, dim), Meta: vector.Meta{Model: fmt.Sprint("cam", i%3), Folder: "/f"}}
+		out[i] = vector.Record{ID: first + int64(i), Vector: randVec(r, dim), Meta: facet.Meta{Model: fmt.Sprint("cam", i%3), Folder: "/f"}}
 	}
 	return out
 }
@@ -337,7 +338,7 @@ func TestCloseCompacts(t *testing.T) {
 		t.Errorf("snapshot is %d bytes, want %d", fileSize(t, filepath.Join(dir, snapFile)), want)
 	}
 	ctx := context.Background()
-	if _, err := s.Search(ctx, make([]float32, testModel.Dim), 1, vector.Filter{}, vector.SearchOptions{}); !errors.Is(err, ErrClosed) {
+	if _, err := s.Search(ctx, make([]float32, testModel.Dim), 1, facet.Filter{}, vector.SearchOptions{}); !errors.Is(err, ErrClosed) {
 		t.Errorf("search after close: err = %v, want ErrClosed", err)
 	}
 	if err := s.Upsert(ctx, records(rand.New(rand.NewSource(7)), 1, 1, testModel.Dim)); !errors.Is(err, ErrClosed) {
@@ -355,7 +356,7 @@ func TestVectorsNormalised(t *testing.T) {
 	}
 	mustUpsert(t, s, recs)
 	q := randVec(r, testModel.Dim)
-	want, err := s.Search(ctx, q, 10, vector.Filter{}, vector.SearchOptions{})
+	want, err := s.Search(ctx, q, 10, facet.Filter{}, vector.SearchOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +364,7 @@ func TestVectorsNormalised(t *testing.T) {
 	for i := range scaled {
 		scaled[i] *= 0.01
 	}
-	got, err := s.Search(ctx, scaled, 10, vector.Filter{}, vector.SearchOptions{})
+	got, err := s.Search(ctx, scaled, 10, facet.Filter{}, vector.SearchOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +373,7 @@ func TestVectorsNormalised(t *testing.T) {
 			t.Fatalf("scaled query hit %d = %+v, want %+v", i, got[i], want[i])
 		}
 	}
-	self, err := s.Search(ctx, recs[0].Vector, 1, vector.Filter{}, vector.SearchOptions{})
+	self, err := s.Search(ctx, recs[0].Vector, 1, facet.Filter{}, vector.SearchOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,12 +415,12 @@ func TestRejectsBadInput(t *testing.T) {
 		})
 	}
 	q := slices.Clone(nan)
-	if _, err := s.Search(ctx, q, 5, vector.Filter{}, vector.SearchOptions{}); err == nil {
+	if _, err := s.Search(ctx, q, 5, facet.Filter{}, vector.SearchOptions{}); err == nil {
 		t.Error("search with NaN query succeeded")
 	}
 	mustUpsert(t, s, good)
 	for _, k := range []int{0, -1} {
-		hits, err := s.Search(ctx, good[0].Vector, k, vector.Filter{}, vector.SearchOptions{})
+		hits, err := s.Search(ctx, good[0].Vector, k, facet.Filter{}, vector.SearchOptions{})
 		if err != nil || len(hits) != 0 {
 			t.Errorf("k=%d: hits %v err %v, want none", k, hits, err)
 		}
@@ -431,13 +432,13 @@ func TestSearchCancelled(t *testing.T) {
 	mustUpsert(t, s, records(rand.New(rand.NewSource(10)), 10, 1, testModel.Dim))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.Search(ctx, make([]float32, testModel.Dim), 5, vector.Filter{}, vector.SearchOptions{}); !errors.Is(err, context.Canceled) {
+	if _, err := s.Search(ctx, make([]float32, testModel.Dim), 5, facet.Filter{}, vector.SearchOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
 
 // TestCompiledFilterMatchesReference checks the integer-compiled filter the
-// scan uses against vector.Filter.Match on random metadata and filters.
+// scan uses against facet.Filter.Match on random metadata and filters.
 func TestCompiledFilterMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewSource(11))
 	x := newIndex(1, 0)
@@ -449,14 +450,14 @@ func TestCompiledFilterMatchesReference(t *testing.T) {
 		}
 		return time.Unix(int64(1_600_000_000+r.Intn(20)), int64(r.Intn(1e9)))
 	}
-	var metas []vector.Meta
+	var metas []facet.Meta
 	for range 300 {
-		m := vector.Meta{TakenAt: when(), Make: pick(), Model: pick(), Lens: pick(), Folder: pick()}
+		m := facet.Meta{TakenAt: when(), Make: pick(), Model: pick(), Lens: pick(), Folder: pick()}
 		metas = append(metas, m)
 		x.put(int64(len(metas)), []float32{1}, 1, x.compact(m))
 	}
 	for i := range 3000 {
-		f := vector.Filter{From: when(), To: when(), Camera: pick(), Lens: pick(), Folder: pick()}
+		f := facet.Filter{From: when(), To: when(), Camera: pick(), Lens: pick(), Folder: pick()}
 		if i%7 == 0 {
 			f.Camera = "never seen"
 		}
@@ -479,10 +480,10 @@ func TestParallelScan(t *testing.T) {
 	vecs := make([][]float32, n)
 	for i := range n {
 		vecs[i] = randVec(r, dim)
-		x.put(int64(i), vecs[i], 1, x.compact(vector.Meta{Lens: fmt.Sprint(i % 2)}))
+		x.put(int64(i), vecs[i], 1, x.compact(facet.Meta{Lens: fmt.Sprint(i % 2)}))
 	}
 	q := randVec(r, dim)
-	for _, f := range []vector.Filter{{}, {Lens: "1"}} {
+	for _, f := range []facet.Filter{{}, {Lens: "1"}} {
 		c, _ := x.compile(f)
 		got, err := x.search(context.Background(), q, k, c)
 		if err != nil {

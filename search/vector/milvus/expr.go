@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/simili/simili/search/vector"
+	"github.com/simili/simili/library/facet"
 )
 
 // quote makes a user string a Milvus string literal. It is the only way a
@@ -45,41 +45,48 @@ func quote(s string) string {
 	return b.String()
 }
 
-// folderExpr matches dir and every folder below it. It compares strings
-// instead of using LIKE: every path below dir sorts in [dir+"/", dir+"0")
-// because '0' is the byte after '/'. This is exact for any folder name,
-// whereas LIKE would need its wildcards escaped, and Milvus 2.3 cannot match
-// a literal '%' under LIKE at all (it only takes a plain prefix followed by
-// one trailing %; "\%" matches nothing), while 2.4+ treats '_' as a
-// wildcard too.
-func folderExpr(folder string) string {
-	dir := strings.TrimRight(folder, "/")
-	return "(" + fFolder + " == " + quote(dir) + " or (" +
-		fFolder + " >= " + quote(dir+"/") + " and " + fFolder + " < " + quote(dir+"0") + "))"
+// fields maps each filterable field to its Milvus field name.
+var fields = map[facet.Field]string{
+	facet.TakenAt: fTaken, facet.Make: fMake, facet.Model: fModel,
+	facet.Lens: fLens, facet.Folder: fFolder,
 }
 
-// expression translates a filter into a Milvus boolean expression with the
-// semantics of vector.Filter.Match; "" means no filter.
-func expression(f vector.Filter) string {
+// expression renders f's conditions as a Milvus boolean expression; ""
+// means no filter. A folder is matched by comparing strings instead of
+// LIKE: every path below dir sorts in [dir+"/", dir+"0") because '0' is the
+// byte after '/'. This is exact for any folder name, whereas LIKE would need
+// its wildcards escaped, and Milvus 2.3 cannot match a literal '%' under
+// LIKE at all, while 2.4+ treats '_' as a wildcard too.
+func expression(f facet.Filter) string {
 	var parts []string
-	if from, to, ok := f.TimeBounds(); ok {
-		parts = append(parts, fHasDate+" == true") // unknown dates never pass a date bound
-		if !f.From.IsZero() {
-			parts = append(parts, fTaken+" >= "+strconv.FormatInt(from, 10))
+	dated := false
+	for _, c := range f.Conditions() {
+		switch c.Op {
+		case facet.AtLeast, facet.AtMost:
+			if !dated {
+				parts = append(parts, fHasDate+" == true") // unknown dates never pass a date bound
+				dated = true
+			}
+			op := " >= "
+			if c.Op == facet.AtMost {
+				op = " <= "
+			}
+			parts = append(parts, fTaken+op+strconv.FormatInt(c.Unix, 10))
+		case facet.Equals:
+			alts := make([]string, len(c.Fields))
+			for i, fld := range c.Fields {
+				alts[i] = fields[fld] + " == " + quote(c.Text)
+			}
+			if len(alts) == 1 {
+				parts = append(parts, alts[0])
+			} else {
+				parts = append(parts, "("+strings.Join(alts, " or ")+")")
+			}
+		case facet.Within:
+			fld := fields[c.Fields[0]]
+			parts = append(parts, "("+fld+" == "+quote(c.Text)+" or ("+
+				fld+" >= "+quote(c.Text+"/")+" and "+fld+" < "+quote(facet.UpperBound(c.Text))+"))")
 		}
-		if !f.To.IsZero() {
-			parts = append(parts, fTaken+" <= "+strconv.FormatInt(to, 10))
-		}
-	}
-	if f.Camera != "" {
-		q := quote(f.Camera)
-		parts = append(parts, "("+fModel+" == "+q+" or "+fMake+" == "+q+")")
-	}
-	if f.Lens != "" {
-		parts = append(parts, fLens+" == "+quote(f.Lens))
-	}
-	if f.Folder != "" {
-		parts = append(parts, folderExpr(f.Folder))
 	}
 	return strings.Join(parts, " and ")
 }

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/vector"
 )
 
@@ -328,7 +329,7 @@ func (s *Store) Delete(ctx context.Context, ids []int64) error {
 // readLevel), with the collection's metric always passed explicitly.
 // The filter is applied by the server during the search (not after the
 // top-k), so a filtered search still returns k hits when k match.
-func (s *Store) Search(ctx context.Context, q []float32, k int, f vector.Filter, opt vector.SearchOptions) ([]vector.Hit, error) {
+func (s *Store) Search(ctx context.Context, q []float32, k int, f facet.Filter, opt vector.SearchOptions) ([]vector.Hit, error) {
 	if len(q) != s.model.Dim {
 		return nil, fmt.Errorf("query of %d values for %s: %w", len(q), s.model, vector.ErrDimension)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/simili/simili/internal/testenv"
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/vector"
 	"github.com/simili/simili/search/vector/vectortest"
 )
@@ -117,14 +118,14 @@ newline`, `\u0041`, `ünïcødé 📷`, `plain`, `percentX`, `underXscore`,
 		recs = append(recs, vector.Record{
 			ID:     int64(i + 1),
 			Vector: []float32{1, float32(i), 0.5, 0.25},
-			Meta:   vector.Meta{Model: n, Lens: "lens " + n, Folder: "/f/" + n, TakenAt: time.Unix(int64(1e9+i), 0)},
+			Meta:   facet.Meta{Model: n, Lens: "lens " + n, Folder: "/f/" + n, TakenAt: time.Unix(int64(1e9+i), 0)},
 		})
 	}
 	if err := s.Upsert(t.Context(), recs); err != nil {
 		t.Fatal(err)
 	}
 	for i, n := range names {
-		for _, f := range []vector.Filter{{Camera: n}, {Lens: "lens " + n}, {Folder: "/f/" + n}, {Camera: n, Folder: "/f/" + n + "/"}} {
+		for _, f := range []facet.Filter{{Camera: n}, {Lens: "lens " + n}, {Folder: "/f/" + n}, {Camera: n, Folder: "/f/" + n + "/"}} {
 			hits, err := s.Search(t.Context(), []float32{1, 0, 0, 0}, 10, f, vector.SearchOptions{Ef: 64})
 			if err != nil {
 				t.Fatalf("filter %+v (expression %s): %v", f, expression(f), err)
@@ -143,22 +144,22 @@ func TestUnknownDates(t *testing.T) {
 	s := openTemp(t, cfg, vector.Model{Name: "dates", Dim: 2})
 	recs := []vector.Record{
 		{ID: 1, Vector: []float32{1, 0}},
-		{ID: 2, Vector: []float32{1, 0.1}, Meta: vector.Meta{TakenAt: time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC)}},
-		{ID: 3, Vector: []float32{1, 0.2}, Meta: vector.Meta{TakenAt: time.Date(2020, 6, 1, 12, 0, 0, 0, time.UTC)}},
+		{ID: 2, Vector: []float32{1, 0.1}, Meta: facet.Meta{TakenAt: time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC)}},
+		{ID: 3, Vector: []float32{1, 0.2}, Meta: facet.Meta{TakenAt: time.Date(2020, 6, 1, 12, 0, 0, 0, time.UTC)}},
 	}
 	if err := s.Upsert(t.Context(), recs); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		name string
-		f    vector.Filter
+		f    facet.Filter
 		want []int64
 	}{
-		{"no filter", vector.Filter{}, []int64{1, 2, 3}},
-		{"from long ago", vector.Filter{From: time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC)}, []int64{2, 3}},
-		{"until far future", vector.Filter{To: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)}, []int64{2, 3}},
-		{"before 1970", vector.Filter{To: time.Unix(-1, 0)}, []int64{2}},
-		{"exact second, inclusive", vector.Filter{From: recs[2].Meta.TakenAt, To: recs[2].Meta.TakenAt}, []int64{3}},
+		{"no filter", facet.Filter{}, []int64{1, 2, 3}},
+		{"from long ago", facet.Filter{From: time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC)}, []int64{2, 3}},
+		{"until far future", facet.Filter{To: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)}, []int64{2, 3}},
+		{"before 1970", facet.Filter{To: time.Unix(-1, 0)}, []int64{2}},
+		{"exact second, inclusive", facet.Filter{From: recs[2].Meta.TakenAt, To: recs[2].Meta.TakenAt}, []int64{3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,12 +190,12 @@ func TestRefusedValues(t *testing.T) {
 	s := openTemp(t, cfg, vector.Model{Name: "refuse", Dim: 2})
 	tests := []struct {
 		name  string
-		meta  vector.Meta
+		meta  facet.Meta
 		field string
 	}{
-		{"long folder", vector.Meta{Folder: "/" + strings.Repeat("x", maxVarChar)}, fFolder},
-		{"long lens", vector.Meta{Lens: strings.Repeat("é", maxVarChar/2+1)}, fLens},
-		{"bad utf-8", vector.Meta{Make: "Ca\xffnon"}, fMake},
+		{"long folder", facet.Meta{Folder: "/" + strings.Repeat("x", maxVarChar)}, fFolder},
+		{"long lens", facet.Meta{Lens: strings.Repeat("é", maxVarChar/2+1)}, fLens},
+		{"bad utf-8", facet.Meta{Make: "Ca\xffnon"}, fMake},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,7 +210,7 @@ func TestRefusedValues(t *testing.T) {
 		t.Fatalf("after refused upserts Count() = %d, %v; want 0", n, err)
 	}
 	// A maximal value is still fine.
-	if err := s.Upsert(t.Context(), []vector.Record{{ID: 2, Vector: []float32{1, 0}, Meta: vector.Meta{Folder: "/" + strings.Repeat("x", maxVarChar-1)}}}); err != nil {
+	if err := s.Upsert(t.Context(), []vector.Record{{ID: 2, Vector: []float32{1, 0}, Meta: facet.Meta{Folder: "/" + strings.Repeat("x", maxVarChar-1)}}}); err != nil {
 		t.Fatalf("folder of %d bytes: %v", maxVarChar, err)
 	}
 }
@@ -225,7 +226,7 @@ func TestMetrics(t *testing.T) {
 			if err := s.Upsert(t.Context(), recs); err != nil {
 				t.Fatal(err)
 			}
-			hits, err := s.Search(t.Context(), []float32{1, 0}, 3, vector.Filter{}, vector.SearchOptions{})
+			hits, err := s.Search(t.Context(), []float32{1, 0}, 3, facet.Filter{}, vector.SearchOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -265,7 +266,7 @@ func TestIndexTypes(t *testing.T) {
 			if err := s.Upsert(t.Context(), recs); err != nil {
 				t.Fatal(err)
 			}
-			hits, err := s.Search(t.Context(), recs[9].Vector, 5, vector.Filter{}, vector.SearchOptions{Ef: 32, Nprobe: 8})
+			hits, err := s.Search(t.Context(), recs[9].Vector, 5, facet.Filter{}, vector.SearchOptions{Ef: 32, Nprobe: 8})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -389,15 +390,15 @@ func TestQuoteRoundTrips(t *testing.T) {
 func TestExpression(t *testing.T) {
 	day := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
-		f    vector.Filter
+		f    facet.Filter
 		want string
 	}{
-		{vector.Filter{}, ""},
-		{vector.Filter{From: day}, "has_date == true and taken_at >= 1714521600"},
-		{vector.Filter{To: day}, "has_date == true and taken_at <= 1714521600"},
-		{vector.Filter{Camera: `X"`}, `(camera_model == "X\"" or camera_make == "X\"")`},
-		{vector.Filter{Lens: `L\`, Folder: "/a/b/"}, `lens == "L\\" and (folder == "/a/b" or (folder >= "/a/b/" and folder < "/a/b0"))`},
-		{vector.Filter{Folder: "/"}, `(folder == "" or (folder >= "/" and folder < "0"))`},
+		{facet.Filter{}, ""},
+		{facet.Filter{From: day}, "has_date == true and taken_at >= 1714521600"},
+		{facet.Filter{To: day}, "has_date == true and taken_at <= 1714521600"},
+		{facet.Filter{Camera: `X"`}, `(camera_model == "X\"" or camera_make == "X\"")`},
+		{facet.Filter{Lens: `L\`, Folder: "/a/b/"}, `lens == "L\\" and (folder == "/a/b" or (folder >= "/a/b/" and folder < "/a/b0"))`},
+		{facet.Filter{Folder: "/"}, `(folder == "" or (folder >= "/" and folder < "0"))`},
 	}
 	for _, tt := range tests {
 		if got := expression(tt.f); got != tt.want {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/vector"
 )
 
@@ -15,7 +16,7 @@ func (s *suite) testEmpty(t *testing.T) {
 	st, _ := s.open(t, modelA)
 	wantCount(t, st, 0)
 	g := newGen(1, modelA.Dim, 4)
-	for _, f := range []vector.Filter{{}, {Camera: "Canon"}, {Folder: "/"}} {
+	for _, f := range []facet.Filter{{}, {Camera: "Canon"}, {Folder: "/"}} {
 		if hits := search(t, st, g.random(), 10, f); len(hits) != 0 {
 			t.Errorf("empty store, filter %+v: got %v, want no hits", f, hits)
 		}
@@ -42,7 +43,7 @@ func (s *suite) testTopK(t *testing.T, dim int) {
 			q = g.random()
 		}
 		for _, k := range []int{1, 10, 50} {
-			r.check(fmt.Sprintf("query %d k=%d", i, k), search(t, st, q, k, vector.Filter{}), ref, q, k, vector.Filter{})
+			r.check(fmt.Sprintf("query %d k=%d", i, k), search(t, st, q, k, facet.Filter{}), ref, q, k, facet.Filter{})
 		}
 	}
 }
@@ -56,8 +57,8 @@ func (s *suite) testKLarger(t *testing.T) {
 	r := s.newRanker(t)
 	for i := range 5 {
 		q := g.vec()
-		hits := search(t, st, q, 100, vector.Filter{})
-		r.check(fmt.Sprintf("query %d", i), hits, ref, q, 100, vector.Filter{})
+		hits := search(t, st, q, 100, facet.Filter{})
+		r.check(fmt.Sprintf("query %d", i), hits, ref, q, 100, facet.Filter{})
 		if !s.h.Approximate && len(hits) != len(recs) {
 			t.Errorf("query %d: %d hits, want all %d records", i, len(hits), len(recs))
 		}
@@ -65,12 +66,12 @@ func (s *suite) testKLarger(t *testing.T) {
 }
 
 // testFilterSemantics pins the meaning of each filter field with hand-written
-// expectations (not vector.Filter.Match, so a shared bug cannot hide).
+// expectations (not facet.Filter.Match, so a shared bug cannot hide).
 func (s *suite) testFilterSemantics(t *testing.T) {
 	st, _ := s.open(t, modelA)
 	at := func(d int) time.Time { return time.Date(2023, 3, d, 10, 0, 0, 0, time.UTC) }
 	g := newGen(3, modelA.Dim, 2)
-	metas := map[int64]vector.Meta{
+	metas := map[int64]facet.Meta{
 		1: {TakenAt: at(1), Make: "Canon", Model: "Canon EOS R5", Lens: "RF24-105mm", Folder: "/a/b"},
 		2: {TakenAt: at(2), Make: "NIKON", Model: "Z 6", Lens: "Z 24-70", Folder: "/a/b/c"},
 		3: {TakenAt: at(3), Make: "FUJIFILM", Model: "X-T4", Lens: "XF35mm", Folder: "/a/bc"},
@@ -86,36 +87,36 @@ func (s *suite) testFilterSemantics(t *testing.T) {
 	upsert(t, st, recs)
 	tests := []struct {
 		name string
-		f    vector.Filter
+		f    facet.Filter
 		want []int64
 	}{
-		{"none", vector.Filter{}, []int64{1, 2, 3, 4, 5, 6, 7}},
-		{"from inclusive", vector.Filter{From: at(2)}, []int64{2, 3, 5, 6, 7}},
-		{"to inclusive", vector.Filter{To: at(2)}, []int64{1, 2}},
-		{"from+to inclusive", vector.Filter{From: at(2), To: at(3)}, []int64{2, 3}},
-		{"from == to", vector.Filter{From: at(3), To: at(3)}, []int64{3}},
-		{"from one second late", vector.Filter{From: at(3).Add(time.Second), To: at(4)}, []int64{5}},
-		{"to one second early", vector.Filter{From: at(2), To: at(3).Add(-time.Second)}, []int64{2}},
-		{"range in another zone", vector.Filter{From: at(2).In(time.FixedZone("UTC+5", 5*3600)), To: at(2).In(time.FixedZone("UTC-8", -8*3600))}, []int64{2}},
-		{"camera model", vector.Filter{Camera: "Canon EOS R5"}, []int64{1, 6}},
-		{"camera make", vector.Filter{Camera: "Canon"}, []int64{1, 4, 6}},
-		{"camera as model or make", vector.Filter{Camera: "X-T4"}, []int64{3, 7}},
-		{"camera case-sensitive", vector.Filter{Camera: "canon"}, nil},
-		{"camera not prefix", vector.Filter{Camera: "Canon EOS"}, nil},
-		{"lens", vector.Filter{Lens: "XF35mm"}, []int64{3, 6}},
-		{"lens not prefix", vector.Filter{Lens: "RF"}, nil},
-		{"folder and subfolders", vector.Filter{Folder: "/a/b"}, []int64{1, 2, 5}},
-		{"folder trailing slash", vector.Filter{Folder: "/a/b/"}, []int64{1, 2, 5}},
-		{"folder sibling with same prefix", vector.Filter{Folder: "/a/bc"}, []int64{3}},
-		{"folder parent", vector.Filter{Folder: "/a"}, []int64{1, 2, 3, 4, 5}},
-		{"folder root", vector.Filter{Folder: "/"}, []int64{1, 2, 3, 4, 5, 6, 7}},
-		{"folder leaf", vector.Filter{Folder: "/a/b/c"}, []int64{2}},
-		{"folder unknown", vector.Filter{Folder: "/nope"}, nil},
-		{"camera+folder", vector.Filter{Camera: "Canon", Folder: "/a"}, []int64{1, 4}},
-		{"camera+date", vector.Filter{Camera: "Canon", From: at(1)}, []int64{1, 6}},
-		{"lens+folder+date", vector.Filter{Lens: "Z 24-70", Folder: "/a", To: at(6)}, []int64{2}},
-		{"all fields", vector.Filter{From: at(1), To: at(5), Camera: "Canon EOS R5", Lens: "RF24-105mm", Folder: "/a/b"}, []int64{1}},
-		{"contradiction", vector.Filter{Camera: "Canon", Lens: "Z 24-70"}, nil},
+		{"none", facet.Filter{}, []int64{1, 2, 3, 4, 5, 6, 7}},
+		{"from inclusive", facet.Filter{From: at(2)}, []int64{2, 3, 5, 6, 7}},
+		{"to inclusive", facet.Filter{To: at(2)}, []int64{1, 2}},
+		{"from+to inclusive", facet.Filter{From: at(2), To: at(3)}, []int64{2, 3}},
+		{"from == to", facet.Filter{From: at(3), To: at(3)}, []int64{3}},
+		{"from one second late", facet.Filter{From: at(3).Add(time.Second), To: at(4)}, []int64{5}},
+		{"to one second early", facet.Filter{From: at(2), To: at(3).Add(-time.Second)}, []int64{2}},
+		{"range in another zone", facet.Filter{From: at(2).In(time.FixedZone("UTC+5", 5*3600)), To: at(2).In(time.FixedZone("UTC-8", -8*3600))}, []int64{2}},
+		{"camera model", facet.Filter{Camera: "Canon EOS R5"}, []int64{1, 6}},
+		{"camera make", facet.Filter{Camera: "Canon"}, []int64{1, 4, 6}},
+		{"camera as model or make", facet.Filter{Camera: "X-T4"}, []int64{3, 7}},
+		{"camera case-sensitive", facet.Filter{Camera: "canon"}, nil},
+		{"camera not prefix", facet.Filter{Camera: "Canon EOS"}, nil},
+		{"lens", facet.Filter{Lens: "XF35mm"}, []int64{3, 6}},
+		{"lens not prefix", facet.Filter{Lens: "RF"}, nil},
+		{"folder and subfolders", facet.Filter{Folder: "/a/b"}, []int64{1, 2, 5}},
+		{"folder trailing slash", facet.Filter{Folder: "/a/b/"}, []int64{1, 2, 5}},
+		{"folder sibling with same prefix", facet.Filter{Folder: "/a/bc"}, []int64{3}},
+		{"folder parent", facet.Filter{Folder: "/a"}, []int64{1, 2, 3, 4, 5}},
+		{"folder root", facet.Filter{Folder: "/"}, []int64{1, 2, 3, 4, 5, 6, 7}},
+		{"folder leaf", facet.Filter{Folder: "/a/b/c"}, []int64{2}},
+		{"folder unknown", facet.Filter{Folder: "/nope"}, nil},
+		{"camera+folder", facet.Filter{Camera: "Canon", Folder: "/a"}, []int64{1, 4}},
+		{"camera+date", facet.Filter{Camera: "Canon", From: at(1)}, []int64{1, 6}},
+		{"lens+folder+date", facet.Filter{Lens: "Z 24-70", Folder: "/a", To: at(6)}, []int64{2}},
+		{"all fields", facet.Filter{From: at(1), To: at(5), Camera: "Canon EOS R5", Lens: "RF24-105mm", Folder: "/a/b"}, []int64{1}},
+		{"contradiction", facet.Filter{Camera: "Canon", Lens: "Z 24-70"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,7 +141,7 @@ func (s *suite) testFilterRanking(t *testing.T) {
 	for i := 0; dated.IsZero(); i++ {
 		dated = recs[i].Meta.TakenAt
 	}
-	filters := []vector.Filter{
+	filters := []facet.Filter{
 		{From: day(100)},
 		{To: day(60)},
 		{From: day(30), To: day(200)},
@@ -187,11 +188,11 @@ func (s *suite) testLiteralStrings(t *testing.T) {
 	for i, v := range values {
 		id := int64(1000 + i)
 		recs = append(recs,
-			vector.Record{ID: id, Vector: g.vec(), Meta: vector.Meta{Model: v, Make: "m" + fmt.Sprint(i), Folder: "/lit/m"}},
-			vector.Record{ID: id + 100, Vector: g.vec(), Meta: vector.Meta{Make: v, Model: "k" + fmt.Sprint(i), Folder: "/lit/k"}},
-			vector.Record{ID: id + 200, Vector: g.vec(), Meta: vector.Meta{Lens: v, Folder: "/lit/l"}},
-			vector.Record{ID: id + 300, Vector: g.vec(), Meta: vector.Meta{Folder: "/lit/" + v}},
-			vector.Record{ID: id + 400, Vector: g.vec(), Meta: vector.Meta{Folder: "/lit/" + v + "/sub"}},
+			vector.Record{ID: id, Vector: g.vec(), Meta: facet.Meta{Model: v, Make: "m" + fmt.Sprint(i), Folder: "/lit/m"}},
+			vector.Record{ID: id + 100, Vector: g.vec(), Meta: facet.Meta{Make: v, Model: "k" + fmt.Sprint(i), Folder: "/lit/k"}},
+			vector.Record{ID: id + 200, Vector: g.vec(), Meta: facet.Meta{Lens: v, Folder: "/lit/l"}},
+			vector.Record{ID: id + 300, Vector: g.vec(), Meta: facet.Meta{Folder: "/lit/" + v}},
+			vector.Record{ID: id + 400, Vector: g.vec(), Meta: facet.Meta{Folder: "/lit/" + v + "/sub"}},
 		)
 	}
 	upsert(t, st, recs)
@@ -200,14 +201,14 @@ func (s *suite) testLiteralStrings(t *testing.T) {
 		t.Run(fmt.Sprintf("%d", i), func(t *testing.T) {
 			q := g.vec()
 			cases := []struct {
-				f    vector.Filter
+				f    facet.Filter
 				want []int64
 			}{
-				{vector.Filter{Camera: v}, []int64{id, id + 100}},
-				{vector.Filter{Lens: v}, []int64{id + 200}},
-				{vector.Filter{Folder: "/lit/" + v}, []int64{id + 300, id + 400}},
-				{vector.Filter{Folder: "/lit/" + v + "/sub"}, []int64{id + 400}},
-				{vector.Filter{Camera: v, Folder: "/lit/k"}, []int64{id + 100}},
+				{facet.Filter{Camera: v}, []int64{id, id + 100}},
+				{facet.Filter{Lens: v}, []int64{id + 200}},
+				{facet.Filter{Folder: "/lit/" + v}, []int64{id + 300, id + 400}},
+				{facet.Filter{Folder: "/lit/" + v + "/sub"}, []int64{id + 400}},
+				{facet.Filter{Camera: v, Folder: "/lit/k"}, []int64{id + 100}},
 			}
 			for _, c := range cases {
 				if err := sameIDs(search(t, st, q, 50, c.f), c.want); err != nil {
@@ -230,26 +231,26 @@ func (s *suite) testUpsertReplaces(t *testing.T) {
 
 	target := recs[17]
 	old := target.Vector
-	repl := vector.Record{ID: target.ID, Vector: g.random(), Meta: vector.Meta{Model: "NewCam", Folder: "/new", TakenAt: day(400)}}
+	repl := vector.Record{ID: target.ID, Vector: g.random(), Meta: facet.Meta{Model: "NewCam", Folder: "/new", TakenAt: day(400)}}
 	upsert(t, st, []vector.Record{repl})
 	ref.put([]vector.Record{repl})
 	wantCount(t, st, len(recs))
 
-	if hits := search(t, st, repl.Vector, 1, vector.Filter{}); len(hits) != 1 || hits[0].ID != repl.ID || hits[0].Score < 1-scoreTol {
+	if hits := search(t, st, repl.Vector, 1, facet.Filter{}); len(hits) != 1 || hits[0].ID != repl.ID || hits[0].Score < 1-scoreTol {
 		t.Errorf("search by new vector: got %v, want id %d with score 1", hits, repl.ID)
 	}
 	r := s.newRanker(t)
 	// The old vector is gone: target may only appear with its new score.
-	r.check("old vector", search(t, st, old, 20, vector.Filter{}), ref, old, 20, vector.Filter{})
-	for _, h := range search(t, st, old, len(recs), vector.Filter{Camera: "OldCam"}) {
+	r.check("old vector", search(t, st, old, 20, facet.Filter{}), ref, old, 20, facet.Filter{})
+	for _, h := range search(t, st, old, len(recs), facet.Filter{Camera: "OldCam"}) {
 		if h.ID == repl.ID {
 			t.Errorf("old meta still matches: id %d found with Camera=OldCam", h.ID)
 		}
 	}
-	if err := sameIDs(search(t, st, old, 10, vector.Filter{Camera: "NewCam"}), []int64{repl.ID}); err != nil {
+	if err := sameIDs(search(t, st, old, 10, facet.Filter{Camera: "NewCam"}), []int64{repl.ID}); err != nil {
 		t.Errorf("new meta: %v", err)
 	}
-	if err := sameIDs(search(t, st, old, 10, vector.Filter{Folder: "/new", From: day(399)}), []int64{repl.ID}); err != nil {
+	if err := sameIDs(search(t, st, old, 10, facet.Filter{Folder: "/new", From: day(399)}), []int64{repl.ID}); err != nil {
 		t.Errorf("new folder and date: %v", err)
 	}
 
@@ -258,21 +259,21 @@ func (s *suite) testUpsertReplaces(t *testing.T) {
 	upsert(t, st, recs[:50])
 	upsert(t, st, recs[:50])
 	dup := []vector.Record{
-		{ID: recs[3].ID, Vector: g.random(), Meta: vector.Meta{Model: "first"}},
-		{ID: recs[3].ID, Vector: g.random(), Meta: vector.Meta{Model: "second"}},
+		{ID: recs[3].ID, Vector: g.random(), Meta: facet.Meta{Model: "first"}},
+		{ID: recs[3].ID, Vector: g.random(), Meta: facet.Meta{Model: "second"}},
 	}
 	upsert(t, st, dup)
 	ref.put(recs[:50])
 	ref.put(dup)
 	wantCount(t, st, len(recs))
-	if err := sameIDs(search(t, st, dup[1].Vector, 10, vector.Filter{Camera: "second"}), []int64{recs[3].ID}); err != nil {
+	if err := sameIDs(search(t, st, dup[1].Vector, 10, facet.Filter{Camera: "second"}), []int64{recs[3].ID}); err != nil {
 		t.Errorf("repeated id in batch, last wins: %v", err)
 	}
-	if hits := search(t, st, dup[1].Vector, 10, vector.Filter{Camera: "first"}); len(hits) != 0 {
+	if hits := search(t, st, dup[1].Vector, 10, facet.Filter{Camera: "first"}); len(hits) != 0 {
 		t.Errorf("repeated id in batch: earlier record still matches: %v", hits)
 	}
 	q := g.vec()
-	r.check("after re-upsert", search(t, st, q, 30, vector.Filter{}), ref, q, 30, vector.Filter{})
+	r.check("after re-upsert", search(t, st, q, 30, facet.Filter{}), ref, q, 30, facet.Filter{})
 }
 
 func (s *suite) testDelete(t *testing.T) {
@@ -307,15 +308,15 @@ func (s *suite) testDelete(t *testing.T) {
 	r := s.newRanker(t)
 	for i := 0; i < len(gone); i += 10 {
 		q := recordByID(recs, gone[i]).Vector // the deleted photo's own vector
-		r.check(fmt.Sprintf("deleted %d", gone[i]), search(t, st, q, 10, vector.Filter{}), ref, q, 10, vector.Filter{})
+		r.check(fmt.Sprintf("deleted %d", gone[i]), search(t, st, q, 10, facet.Filter{}), ref, q, 10, facet.Filter{})
 	}
 
 	// A deleted ID can come back.
-	back := vector.Record{ID: gone[0], Vector: g.random(), Meta: vector.Meta{Lens: "back"}}
+	back := vector.Record{ID: gone[0], Vector: g.random(), Meta: facet.Meta{Lens: "back"}}
 	upsert(t, st, []vector.Record{back})
 	ref.put([]vector.Record{back})
 	wantCount(t, st, len(ref))
-	if err := sameIDs(search(t, st, back.Vector, 5, vector.Filter{Lens: "back"}), []int64{back.ID}); err != nil {
+	if err := sameIDs(search(t, st, back.Vector, 5, facet.Filter{Lens: "back"}), []int64{back.ID}); err != nil {
 		t.Errorf("re-inserted after delete: %v", err)
 	}
 
@@ -325,7 +326,7 @@ func (s *suite) testDelete(t *testing.T) {
 	}
 	flush(t, st)
 	wantCount(t, st, 0)
-	if hits := search(t, st, g.vec(), 10, vector.Filter{}); len(hits) != 0 {
+	if hits := search(t, st, g.vec(), 10, facet.Filter{}); len(hits) != 0 {
 		t.Errorf("all deleted: got hits %v", hits)
 	}
 }
@@ -377,7 +378,7 @@ func (s *suite) testDrop(t *testing.T) {
 	}
 	flush(t, st)
 	wantCount(t, st, 0)
-	if hits := search(t, st, recs[0].Vector, 10, vector.Filter{}); len(hits) != 0 {
+	if hits := search(t, st, recs[0].Vector, 10, facet.Filter{}); len(hits) != 0 {
 		t.Errorf("after drop: got hits %v", hits)
 	}
 	// The store is usable after Drop, and Drop survives a re-open.
@@ -389,7 +390,7 @@ func (s *suite) testDrop(t *testing.T) {
 	wantCount(t, st, len(fresh))
 	r := s.newRanker(t)
 	q := recs[0].Vector
-	r.check("after drop and reopen", search(t, st, q, 10, vector.Filter{}), newModel(fresh), q, 10, vector.Filter{})
+	r.check("after drop and reopen", search(t, st, q, 10, facet.Filter{}), newModel(fresh), q, 10, facet.Filter{})
 }
 
 func (s *suite) testPersistence(t *testing.T) {
@@ -411,15 +412,15 @@ func (s *suite) testPersistence(t *testing.T) {
 
 	type query struct {
 		q []float32
-		f vector.Filter
+		f facet.Filter
 	}
 	var queries []query
 	for i := range 12 {
-		f := vector.Filter{}
+		f := facet.Filter{}
 		if i%3 == 1 {
-			f = vector.Filter{Camera: "Canon", From: day(50)}
+			f = facet.Filter{Camera: "Canon", From: day(50)}
 		} else if i%3 == 2 {
-			f = vector.Filter{Folder: "/photos/2023/trip"}
+			f = facet.Filter{Folder: "/photos/2023/trip"}
 		}
 		queries = append(queries, query{g.vec(), f})
 	}
@@ -482,7 +483,7 @@ func (s *suite) testWrongDimension(t *testing.T) {
 		if !errors.Is(err, vector.ErrDimension) {
 			t.Errorf("upsert batch with one %d-d vector: err = %v, want ErrDimension", n, err)
 		}
-		_, err = st.Search(ctx, bad, 5, vector.Filter{}, vector.SearchOptions{})
+		_, err = st.Search(ctx, bad, 5, facet.Filter{}, vector.SearchOptions{})
 		if !errors.Is(err, vector.ErrDimension) {
 			t.Errorf("search with %d-d query: err = %v, want ErrDimension", n, err)
 		}
@@ -492,7 +493,7 @@ func (s *suite) testWrongDimension(t *testing.T) {
 	if n := count(t, st); n < len(good) || n > len(good)+1 {
 		t.Errorf("Count() = %d after refused upserts, want %d (or %d)", n, len(good), len(good)+1)
 	}
-	for _, h := range search(t, st, good[0].Vector, 10, vector.Filter{}) {
+	for _, h := range search(t, st, good[0].Vector, 10, facet.Filter{}) {
 		if h.ID == 999 {
 			t.Errorf("refused record 999 is searchable")
 		}
@@ -509,7 +510,7 @@ func (s *suite) testModelMismatch(t *testing.T) {
 	upsert(t, stA, recsA)
 	refA := newModel(recsA)
 	qA := gA.vec()
-	wantA := search(t, stA, qA, 10, vector.Filter{})
+	wantA := search(t, stA, qA, 10, facet.Filter{})
 	closeA()
 
 	gB := newGen(13, modelB.Dim, 4)
@@ -529,7 +530,7 @@ func (s *suite) testModelMismatch(t *testing.T) {
 			t.Errorf("Model() = %v, want %v", got, modelB)
 		}
 		wantCount(t, stB, 0)
-		if hits := search(t, stB, gB.random(), 100, vector.Filter{}); len(hits) != 0 {
+		if hits := search(t, stB, gB.random(), 100, facet.Filter{}); len(hits) != 0 {
 			t.Errorf("%v store returns %v's records: %v", modelB, modelA, hits)
 		}
 		// Same IDs as A's records, different vectors: only B's may come back.
@@ -537,7 +538,7 @@ func (s *suite) testModelMismatch(t *testing.T) {
 		upsert(t, stB, recsB)
 		q := gB.vec()
 		r := s.newRanker(t)
-		r.check("model B", search(t, stB, q, 40, vector.Filter{}), newModel(recsB), q, 40, vector.Filter{})
+		r.check("model B", search(t, stB, q, 40, facet.Filter{}), newModel(recsB), q, 40, facet.Filter{})
 		wantCount(t, stB, len(recsB))
 		closeB()
 	}
@@ -554,16 +555,16 @@ func (s *suite) testModelMismatch(t *testing.T) {
 	track(t, stA2)
 	switch n := count(t, stA2); n {
 	case len(recsA):
-		got := search(t, stA2, qA, 10, vector.Filter{})
+		got := search(t, stA2, qA, 10, facet.Filter{})
 		r := s.newRanker(t)
-		r.check("model A after B", got, refA, qA, 10, vector.Filter{})
+		r.check("model A after B", got, refA, qA, 10, facet.Filter{})
 		if !s.h.Approximate {
 			if err := sameIDs(got, idsOf(wantA)); err != nil {
 				t.Errorf("model A results changed after opening B: %v", err)
 			}
 		}
 	case 0:
-		if hits := search(t, stA2, qA, 10, vector.Filter{}); len(hits) != 0 {
+		if hits := search(t, stA2, qA, 10, facet.Filter{}); len(hits) != 0 {
 			t.Errorf("empty %v store returns hits %v", modelA, hits)
 		}
 	default:
@@ -592,7 +593,7 @@ func (s *suite) testConcurrent(t *testing.T) {
 	for i := range queries {
 		queries[i] = g.vec()
 	}
-	filters := []vector.Filter{{}, {Camera: "Canon"}, {Folder: "/photos/2023"}, {From: day(30)}}
+	filters := []facet.Filter{{}, {Camera: "Canon"}, {Folder: "/photos/2023"}, {From: day(30)}}
 
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*batches+readers*searches+writers)

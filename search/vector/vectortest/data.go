@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/vector"
 )
 
@@ -80,9 +81,9 @@ var (
 
 // meta returns plausible, repetitive photo metadata; about one photo in ten
 // has no date.
-func (g *gen) meta() vector.Meta {
+func (g *gen) meta() facet.Meta {
 	c := cameras[g.r.Intn(len(cameras))]
-	m := vector.Meta{
+	m := facet.Meta{
 		Make:   c[0],
 		Model:  c[1],
 		Lens:   lenses[g.r.Intn(len(lenses))],
@@ -144,7 +145,7 @@ func (m model) del(ids []int64) {
 
 // top is the exact answer: every record passing f ranked by cosine, best
 // first, ties by ID, truncated to k.
-func (m model) top(q []float32, k int, f vector.Filter) []scored {
+func (m model) top(q []float32, k int, f facet.Filter) []scored {
 	var out []scored
 	for id, r := range m {
 		if f.Match(r.Meta) {

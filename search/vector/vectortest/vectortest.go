@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/vector"
 )
 
@@ -152,7 +153,7 @@ func wantCount(t *testing.T, st vector.Store, want int) {
 	}
 }
 
-func search(t *testing.T, st vector.Store, q []float32, k int, f vector.Filter) []vector.Hit {
+func search(t *testing.T, st vector.Store, q []float32, k int, f facet.Filter) []vector.Hit {
 	t.Helper()
 	hits, err := st.Search(t.Context(), q, k, f, vector.SearchOptions{})
 	if err != nil {
@@ -179,7 +180,7 @@ func (s *suite) newRanker(t *testing.T) *ranker {
 // check asserts the invariants every store must keep (no duplicates, best
 // first, at most k, only live records passing f, true scores) and then the
 // ranking itself.
-func (r *ranker) check(label string, got []vector.Hit, ref model, q []float32, k int, f vector.Filter) {
+func (r *ranker) check(label string, got []vector.Hit, ref model, q []float32, k int, f facet.Filter) {
 	t := r.t
 	t.Helper()
 	want := ref.top(q, k, f)
