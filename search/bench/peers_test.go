@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/simili/simili/internal/testenv"
+	"github.com/simili/simili/search/embed"
+	"github.com/simili/simili/search/engine"
 )
 
 func TestParsePeerSearchReadsEveryMeasurement(t *testing.T) {
@@ -170,5 +173,49 @@ func TestRunPeersOnGeneratedPhotos(t *testing.T) {
 	}
 	if rep.Index == nil || rep.Index.Photos != 3 || rep.Index.PhotosPerSec <= 0 || rep.Index.CPUSecPerPhoto <= 0 {
 		t.Fatalf("peer index result %+v", rep.Index)
+	}
+}
+
+// TestIndexProfilesTheRun indexes real photos with SqueezeNet and checks
+// the figures and the CPU profile --cpuprofile publishes.
+func TestIndexProfilesTheRun(t *testing.T) {
+	if _, err := embed.FindRuntime(); err != nil {
+		testenv.Skipf(t, "ONNX Runtime not installed (run `make onnxruntime`): %v", err)
+	}
+	model := testenv.SqueezeNet(t)
+	photos := t.TempDir()
+	src := testenv.Holidays(t)
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := 0
+	for _, e := range entries {
+		if copied == 6 || !strings.HasSuffix(e.Name(), ".jpg") {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(photos, e.Name()), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		copied++
+	}
+	root := t.TempDir()
+	cfg := engine.Config{DataDir: filepath.Join(root, "data"), CacheDir: filepath.Join(root, "cache"),
+		Model: "squeezenet", ModelFile: model, Store: "embedded", Workers: 2, ThumbSize: 160}
+	var prof bytes.Buffer
+	res, err := Index(context.Background(), cfg, photos, &prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Photos != copied || res.PhotosPerSec <= 0 || res.CPUSecPerPhoto <= 0 {
+		t.Fatalf("result %+v for %d photos", res, copied)
+	}
+	// A pprof profile is gzip-compressed protobuf.
+	if b := prof.Bytes(); len(b) < 100 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile of %d bytes is not a gzip'd pprof profile", prof.Len())
 	}
 }

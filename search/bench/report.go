@@ -65,7 +65,7 @@ type Options struct {
 	// CPUProfile, when set, receives a CPU profile (pprof) of the
 	// SqueezeNet index run.
 	CPUProfile io.Writer
-	Log   func(format string, args ...any)
+	Log        func(format string, args ...any)
 }
 
 // Run measures everything Options asks for.
