@@ -247,6 +247,7 @@ func (p *scanPanel) finished(res scan.Result, err error) {
 	p.u.filters.loadFacets()
 	p.u.status.refresh()
 	p.u.groups.invalidate()
+	p.u.dups.invalidate()
 	if len(p.queued) > 0 {
 		next := p.queued
 		p.queued = nil
@@ -347,6 +348,7 @@ func (p *scanPanel) removeRoot(root string) {
 			p.u.library.reload(false)
 			p.u.filters.loadFacets()
 			p.u.groups.invalidate()
+			p.u.dups.invalidate()
 			p.u.status.refresh()
 		})
 	})

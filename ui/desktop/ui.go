@@ -38,6 +38,7 @@ type ui struct {
 	results *resultsView
 	detail  *detailPane
 	groups  *groupsView
+	dups    *duplicatesView
 	scanner *scanPanel
 	status  *statusBar
 	tabs    *container.AppTabs
@@ -62,15 +63,20 @@ func newUI(a fyne.App, w fyne.Window, be Backend, log *slog.Logger) *ui {
 	u.results = newResultsView(u)
 	u.detail = newDetailPane(u)
 	u.groups = newGroupsView(u)
+	u.dups = newDuplicatesView(u)
 
 	u.tabs = container.NewAppTabs(
 		container.NewTabItem("Library", u.library.content),
 		container.NewTabItem("Similar", u.results.content),
 		container.NewTabItem("Visual groups", u.groups.content),
+		container.NewTabItem("Duplicates", u.dups.content),
 	)
 	u.tabs.OnSelected = func(t *container.TabItem) {
 		if t.Content == u.groups.content {
 			u.groups.ensure()
+		}
+		if t.Content == u.dups.content {
+			u.dups.ensure()
 		}
 	}
 	u.split = container.NewHSplit(widget.NewLabel(""), u.detail.content)
