@@ -46,6 +46,10 @@ type EmbeddedPhoto struct {
 // EachEmbedded calls fn for every photo that has an embedding under model,
 // in id order, and stops at the first error fn returns.
 func (c *Catalog) EachEmbedded(ctx context.Context, model string, fn func(EmbeddedPhoto) error) error {
+	offline, err := c.offlineRoots(ctx)
+	if err != nil {
+		return err
+	}
 	rows, err := c.db.QueryContext(ctx, "SELECT "+prefixed("p.", photoColumns)+`, e.vec
 		FROM photos p JOIN embeddings e ON e.hash = p.hash AND e.model = ? ORDER BY p.id`, model)
 	if err != nil {
@@ -62,6 +66,7 @@ func (c *Catalog) EachEmbedded(ctx context.Context, model string, fn func(Embedd
 		if err != nil {
 			return fmt.Errorf("embedding of %s: %w", p.Path, err)
 		}
+		p.Offline = underAny(p.Folder, offline)
 		if err := fn(EmbeddedPhoto{Photo: p, Vector: v}); err != nil {
 			return err
 		}

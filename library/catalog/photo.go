@@ -38,6 +38,11 @@ type Photo struct {
 	Orientation       int
 	ExifWarning       string // why EXIF was only partly read, if it was
 	UpdatedAt         time.Time
+
+	// Offline says the photo's library folder is on a disk that was away
+	// at the last scan: the file cannot be opened now, but the photo stays
+	// catalogued and searchable. Derived from the roots table when read.
+	Offline bool
 }
 
 const photoColumns = `id, path, folder, size, mtime_ns, hash, format, width, height,
@@ -83,7 +88,7 @@ func (c *Catalog) PhotoByPath(ctx context.Context, path string) (Photo, error) {
 	if err != nil {
 		return Photo{}, fmt.Errorf("read photo %s: %w", path, err)
 	}
-	return p, nil
+	return c.markOne(ctx, p)
 }
 
 // Photo returns the photo with the given id.
@@ -96,7 +101,15 @@ func (c *Catalog) Photo(ctx context.Context, id int64) (Photo, error) {
 	if err != nil {
 		return Photo{}, fmt.Errorf("read photo %d: %w", id, err)
 	}
-	return p, nil
+	return c.markOne(ctx, p)
+}
+
+func (c *Catalog) markOne(ctx context.Context, p Photo) (Photo, error) {
+	ps := []Photo{p}
+	if err := c.markOffline(ctx, ps); err != nil {
+		return Photo{}, err
+	}
+	return ps[0], nil
 }
 
 // Photos returns the photos with the given ids, in that order; unknown ids
@@ -122,7 +135,11 @@ func (c *Catalog) PhotosByHash(ctx context.Context, hash string) ([]Photo, error
 	if err != nil {
 		return nil, fmt.Errorf("photos by hash: %w", err)
 	}
-	return collectPhotos(rows)
+	ps, err := collectPhotos(rows)
+	if err != nil {
+		return nil, err
+	}
+	return ps, c.markOffline(ctx, ps)
 }
 
 func collectPhotos(rows *sql.Rows) ([]Photo, error) {

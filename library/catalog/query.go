@@ -83,7 +83,11 @@ func (c *Catalog) List(ctx context.Context, q Query) ([]Photo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list photos: %w", err)
 	}
-	return collectPhotos(rows)
+	ps, err := collectPhotos(rows)
+	if err != nil {
+		return nil, err
+	}
+	return ps, c.markOffline(ctx, ps)
 }
 
 // Count returns how many photos pass f.

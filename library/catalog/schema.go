@@ -98,4 +98,14 @@ CREATE TABLE signatures (
 	sharpness REAL    NOT NULL
 ) WITHOUT ROWID;
 `,
+	// 3: what each library folder's disk looked like when last seen, so a
+	// scan can tell an unplugged or unmounted disk (keep its photos, show
+	// them offline) from files that were really deleted.
+	`
+ALTER TABLE roots ADD COLUMN dev INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE roots ADD COLUMN own_mount INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE roots ADD COLUMN seen_at INTEGER;
+ALTER TABLE roots ADD COLUMN offline_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE roots ADD COLUMN offline_since INTEGER;
+`,
 }
