@@ -70,8 +70,9 @@ bench: build onnxruntime models
 	@scripts/make-resnet50-random.sh >/dev/null
 	$(BIN) bench --peers $(BENCH_FLAGS)
 
-test-gui: build onnxruntime
-	SIMILI_BIN=$(BIN) scripts/gui-screenshot.sh
+test-gui: deps onnxruntime
+	$(GO) build -tags screenshot -o bin/simili-screenshot .
+	SIMILI_BIN=bin/simili-screenshot scripts/gui-screenshot.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -11,7 +11,9 @@
 # data (../shared or SIMILI_SHARED). The app itself captures its window
 # (hidden screenshot mode, ui/desktop/screenshot.go) and checks for blank
 # views, so no screen grabber or ImageMagick is needed.
-# SIMILI_BIN=path skips the build. Exit status 0 = every view rendered.
+# The screenshot mode is compiled in only with -tags screenshot (the product
+# binary has none); SIMILI_BIN=path skips the build and must be such a binary.
+# Exit status 0 = every view rendered.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,7 +43,7 @@ OUT=$(cd "$OUT" && pwd)
 BIN=${SIMILI_BIN:-}
 if [ -z "$BIN" ]; then
 	BIN=$WORK/simili
-	(cd "$ROOT" && CGO_ENABLED=1 go build -o "$BIN" .)
+	(cd "$ROOT" && CGO_ENABLED=1 go build -tags screenshot -o "$BIN" .)
 fi
 
 # A private library: nothing of the user's config, catalog or prefs is used.
