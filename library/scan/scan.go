@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -421,7 +420,7 @@ func (s *scanner) maybeReport(force bool) {
 // on a worker goroutine and touches neither the catalog nor the store.
 func (s *scanner) process(j job) outcome {
 	o := outcome{c: j.c, existing: j.existing}
-	data, err := readFile(j.c.path, s.opt.MaxFileBytes)
+	data, err := imagefile.ReadFile(j.c.path, s.opt.MaxFileBytes)
 	if err != nil {
 		o.fail, o.err = failReason(err), err
 		return o
@@ -516,22 +515,6 @@ func (s *scanner) minSide() int {
 }
 
 func orientationSwaps(o int) bool { return o >= 5 && o <= 8 }
-
-func readFile(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path) // read-only: originals are never modified
-	if err != nil {
-		return nil, err // *PathError already names the operation and file
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes: %w", path, limit, imagefile.ErrTooLarge)
-	}
-	return data, nil
-}
 
 func failReason(err error) string {
 	switch {

@@ -69,7 +69,7 @@ func LoadUpright(path string, maxPixels int, maxBytes int64, minSide int) (image
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxFileBytes
 	}
-	data, err := readFile(path, maxBytes)
+	data, err := imagefile.ReadFile(path, maxBytes)
 	if err != nil {
 		return nil, meta.Meta{}, err
 	}

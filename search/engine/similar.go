@@ -44,9 +44,14 @@ func (e *Engine) QueryVector(ctx context.Context, path string) ([]float32, error
 	} else if !errors.Is(err, catalog.ErrNotFound) {
 		return nil, err
 	}
+	// LoadUpright refuses FIFOs, devices and oversized files before reading
+	// (imagefile.ReadFile), so nothing below can block on the file.
 	img, _, err := scan.LoadUpright(abs, 0, 0, scan.PrepSide(e.Spec().Size))
 	if err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // interrupted while decoding: do not load the model
 	}
 	return e.Embed(img)
 }

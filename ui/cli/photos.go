@@ -21,6 +21,9 @@ func runPhotos(ctx context.Context, env Env, args []string) error {
 	if _, help, err := handleParse(fs, args); help || err != nil {
 		return err
 	}
+	if limit < 0 {
+		return fmt.Errorf("%w: --limit %d: give a count, or 0 for all", ErrUsage, limit)
+	}
 	filter, err := f.Filter()
 	if err != nil {
 		return err

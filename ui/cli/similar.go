@@ -34,6 +34,12 @@ func runSimilar(ctx context.Context, env Env, args []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: similar needs exactly one image file", ErrUsage)
 	}
+	if k <= 0 {
+		return fmt.Errorf("%w: -k %d: the number of results must be at least 1", ErrUsage, k)
+	}
+	if opt.Ef < 0 || opt.Nprobe < 0 {
+		return fmt.Errorf("%w: --ef and --nprobe must not be negative (0 = the store's default)", ErrUsage)
+	}
 	filter, err := f.Filter()
 	if err != nil {
 		return err

@@ -21,6 +21,9 @@ func runStats(ctx context.Context, env Env, args []string) error {
 	if _, help, err := handleParse(fs, args); help || err != nil {
 		return err
 	}
+	if failures < 0 {
+		return fmt.Errorf("%w: --failures %d: give a count of failed files to list", ErrUsage, failures)
+	}
 	e, err := c.open(ctx, env)
 	if err != nil {
 		return err
