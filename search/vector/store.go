@@ -60,6 +60,15 @@ type Store interface {
 	Close() error
 }
 
+// IDLister is implemented by stores that can list the ids they hold. The
+// sync compares them with the catalog id by id, because counts can agree
+// while the ids differ, and a store may lose acknowledged writes (a crash
+// before they were durable) without anyone being told.
+type IDLister interface {
+	// IDs returns every stored id, in ascending order.
+	IDs(ctx context.Context) ([]int64, error)
+}
+
 var (
 	// ErrModelMismatch means a store already holds vectors of another model.
 	ErrModelMismatch = errors.New("vector store holds another model's vectors")

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/simili/simili/library/facet"
@@ -77,7 +78,10 @@ func (s *Store) lockIndex() {
 	s.writes++
 }
 
-var _ vector.Store = (*Store)(nil)
+var (
+	_ vector.Store    = (*Store)(nil)
+	_ vector.IDLister = (*Store)(nil)
+)
 
 // modelRecord is the MODEL file: it binds the directory to one embedding
 // space before any vector is written.
@@ -395,6 +399,25 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("count: %w", ErrClosed)
 	}
 	return s.idx.len(), nil
+}
+
+// IDs returns every stored id in ascending order (vector.IDLister).
+func (s *Store) IDs(ctx context.Context) ([]int64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return nil, fmt.Errorf("list ids: %w", ErrClosed)
+	}
+	ids := make([]int64, 0, len(s.idx.slot))
+	for id := range s.idx.slot {
+		ids = append(ids, id)
+	}
+	s.mu.RUnlock()
+	slices.Sort(ids)
+	return ids, nil
 }
 
 // Flush fsyncs the log. Writes are visible to Search as soon as they return;

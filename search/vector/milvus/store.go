@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,13 +49,20 @@ type Store struct {
 	mu sync.Mutex // guards cl against Close; gRPC itself reconnects
 	cl client.Client
 
+	// idPage is how many ids one query of IDs returns (Milvus caps a
+	// query's limit at 16384); tests lower it to exercise the paging.
+	idPage int
+
 	// Reads are Strong until one succeeds after the last delete; see
 	// readLevel. deletes counts Delete and Drop calls; strongAt is 1 + the
 	// value deletes had when the latest successful Strong read began.
 	deletes, strongAt atomic.Int64
 }
 
-var _ vector.Store = (*Store)(nil)
+var (
+	_ vector.Store    = (*Store)(nil)
+	_ vector.IDLister = (*Store)(nil)
+)
 
 // CollectionName is the collection holding model's vectors.
 func CollectionName(prefix string, m vector.Model) string {
@@ -81,7 +90,7 @@ func Open(ctx context.Context, cfg Config, m vector.Model) (*Store, error) {
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = 5 * time.Second
 	}
-	s := &Store{cfg: cfg, model: m, name: CollectionName(cfg.CollectionPrefix, m), log: slog.Default().With("store", cfg.Redacted())}
+	s := &Store{cfg: cfg, model: m, name: CollectionName(cfg.CollectionPrefix, m), idPage: maxTopK, log: slog.Default().With("store", cfg.Redacted())}
 	if err := s.connect(ctx); err != nil {
 		return nil, err
 	}
@@ -462,6 +471,51 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 		return err
 	})
 	return int(n), err
+}
+
+// IDs returns every stored id in ascending order (vector.IDLister). It
+// pages with the SDK's query iterator, which asks the server for results
+// ordered by primary key and continues after the last id of each page, so
+// no page is limited by Milvus's 16384-row window. (Catalog ids are
+// positive; the bound leaves out only MinInt64, which the parser refuses.)
+func (s *Store) IDs(ctx context.Context) ([]int64, error) {
+	var out []int64
+	err := s.call(ctx, "list ids of "+s.name, func(ctx context.Context, cl client.Client) error {
+		out = out[:0]
+		it, err := cl.QueryIterator(ctx, client.NewQueryIteratorOption(s.name).
+			WithExpr(fID+" >= "+strconv.FormatInt(math.MinInt64+1, 10)).
+			WithOutputFields(fID).WithBatchSize(s.idPage))
+		if err != nil {
+			return err
+		}
+		for {
+			rs, err := it.Next(ctx)
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			col := rs.GetColumn(fID)
+			if col == nil {
+				return errors.New("query returned no id column")
+			}
+			for i := 0; i < col.Len(); i++ {
+				id, err := col.GetAsInt64(i)
+				if err != nil {
+					return err
+				}
+				out = append(out, id)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The server orders each page; sorting again costs little and keeps
+	// the contract even if a server version does not.
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 // Flush asks the server to seal and persist the collection's growing

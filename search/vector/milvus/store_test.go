@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -403,6 +405,40 @@ func TestExpression(t *testing.T) {
 	for _, tt := range tests {
 		if got := expression(tt.f); got != tt.want {
 			t.Errorf("expression(%+v)\n got %s\nwant %s", tt.f, got, tt.want)
+		}
+	}
+}
+
+// TestIDsPages checks on the real server that IDs returns every id when
+// they take many pages, inserted in shuffled order over several calls.
+func TestIDsPages(t *testing.T) {
+	cfg := serverConfig(t, "FLAT")
+	s := openTemp(t, cfg, vector.Model{Name: "idpages", Dim: 2})
+	s.idPage = 300
+	const n = 5000
+	perm := rand.New(rand.NewPCG(1, 2)).Perm(n)
+	var recs []vector.Record
+	for _, i := range perm {
+		recs = append(recs, vector.Record{ID: int64(i*3 + 1), Vector: []float32{1, float32(i)}})
+	}
+	for lo := 0; lo < n; lo += 1200 {
+		if err := s.Upsert(t.Context(), recs[lo:min(n, lo+1200)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Delete(t.Context(), []int64{1, 4, 3*(n-1) + 1}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.IDs(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n-3 || got[0] != 7 || got[len(got)-1] != 3*(n-2)+1 || !slices.IsSorted(got) {
+		t.Fatalf("IDs: %d ids from %v to %v; want %d from 7 to %d, ascending", len(got), got[0], got[len(got)-1], n-3, 3*(n-2)+1)
+	}
+	for i, id := range got {
+		if id != int64(3*(i+2)+1) {
+			t.Fatalf("IDs()[%d] = %d, want %d", i, id, 3*(i+2)+1)
 		}
 	}
 }

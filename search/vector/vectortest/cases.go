@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -686,4 +688,57 @@ func hitsOf(recs []vector.Record) []vector.Hit {
 		out[i] = vector.Hit{ID: r.ID}
 	}
 	return out
+}
+
+// testIDs checks vector.IDLister: the ids come back exactly, in ascending
+// order, after upserts in shuffled order, deletes, re-inserts, a re-open
+// and a drop. The sync relies on it to find what a store lost.
+func (s *suite) testIDs(t *testing.T) {
+	ctx := t.Context()
+	st, closeFn := s.open(t, modelA)
+	g := newGen(12, modelA.Dim, 4)
+	recs := g.records(700, 1)
+	rand.New(rand.NewPCG(12, 0)).Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
+	for i := range recs {
+		if i%7 == 0 {
+			recs[i].ID += 1 << 40 // far apart, as a sparse id space would be
+		}
+	}
+	upsert(t, st, recs[:400])
+	upsert(t, st, recs[400:])
+	ref := newModel(recs)
+	var gone []int64
+	for i := 0; i < len(recs); i += 3 {
+		gone = append(gone, recs[i].ID)
+	}
+	if err := st.Delete(ctx, gone); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	ref.del(gone)
+	upsert(t, st, []vector.Record{recs[0]}) // a deleted id comes back
+	ref.put([]vector.Record{recs[0]})
+	flush(t, st)
+	check := func(label string, st vector.Store, want []int64) {
+		t.Helper()
+		l, ok := st.(vector.IDLister)
+		if !ok {
+			t.Fatalf("%T does not implement vector.IDLister", st)
+		}
+		got, err := l.IDs(ctx)
+		if err != nil {
+			t.Fatalf("%s: IDs: %v", label, err)
+		}
+		want = slices.Sorted(slices.Values(want))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: IDs() returned %d ids, want %d (first got %v, first want %v)", label, len(got), len(want), got[:min(5, len(got))], want[:min(5, len(want))])
+		}
+	}
+	check("after upserts and deletes", st, ref.ids())
+	closeFn()
+	st, _ = s.open(t, modelA)
+	check("after re-open", st, ref.ids())
+	if err := st.Drop(ctx); err != nil {
+		t.Fatalf("drop: %v", err)
+	}
+	check("after drop", st, nil)
 }

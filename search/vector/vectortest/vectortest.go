@@ -70,6 +70,7 @@ func Run(t *testing.T, h Harness) {
 		{"WrongDimension", s.testWrongDimension},
 		{"ModelMismatch", s.testModelMismatch},
 		{"Concurrent", s.testConcurrent},
+		{"IDs", s.testIDs},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
