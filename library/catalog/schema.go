@@ -108,4 +108,24 @@ ALTER TABLE roots ADD COLUMN seen_at INTEGER;
 ALTER TABLE roots ADD COLUMN offline_reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE roots ADD COLUMN offline_since INTEGER;
 `,
+	// 4: the library's identity (a random id made once; a vector store
+	// shared with other libraries records whose collection it is), and the
+	// photos a store refused, set aside with the reason so the rest of
+	// their batch goes through and `simili stats` can list them.
+	`
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta (key, value) VALUES ('library_id', lower(hex(randomblob(16))));
+
+CREATE TABLE sync_aside (
+	store    TEXT    NOT NULL,
+	model    TEXT    NOT NULL,
+	photo_id INTEGER NOT NULL,
+	reason   TEXT    NOT NULL,
+	at       INTEGER NOT NULL,
+	PRIMARY KEY (store, model, photo_id)
+) WITHOUT ROWID;
+`,
 }

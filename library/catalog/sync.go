@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 )
 
 // SyncOp is what a vector store still has to do for one photo.
@@ -95,4 +96,101 @@ func (c *Catalog) ResetPending(ctx context.Context, store, model string) error {
 		return fmt.Errorf("reset pending work: %w", err)
 	}
 	return nil
+}
+
+// EmbeddedIDs returns the ids of the photos that have an embedding under
+// model, ascending: what a store of that model must hold.
+func (c *Catalog) EmbeddedIDs(ctx context.Context, model string) ([]int64, error) {
+	rows, err := c.db.QueryContext(ctx, "SELECT p.id FROM photos p JOIN embeddings e ON e.hash = p.hash AND e.model = ? ORDER BY p.id", model)
+	if err != nil {
+		return nil, fmt.Errorf("list embedded photos of %s: %w", model, err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("read embedded photo id: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// Aside is a photo a store refused: it is left out of that store (and of
+// its pending work) until it changes or the store is rebuilt.
+type Aside struct {
+	PhotoID int64
+	Path    string
+	Reason  string
+	At      time.Time
+}
+
+// SetAside records that store refused the photo, and why.
+func (c *Catalog) SetAside(ctx context.Context, store, model string, id int64, reason string) error {
+	_, err := c.db.ExecContext(ctx, `INSERT INTO sync_aside (store, model, photo_id, reason, at) VALUES (?,?,?,?,?)
+		ON CONFLICT (store, model, photo_id) DO UPDATE SET reason = excluded.reason, at = excluded.at`,
+		store, model, id, reason, time.Now().Unix())
+	if err != nil {
+		return fmt.Errorf("set photo %d aside for %s: %w", id, store, err)
+	}
+	return nil
+}
+
+// ClearAside forgets set-aside photos of store: they were stored after all.
+// No ids means all of them (a rebuild tries every photo again).
+func (c *Catalog) ClearAside(ctx context.Context, store, model string, ids []int64) error {
+	if ids == nil {
+		if _, err := c.db.ExecContext(ctx, "DELETE FROM sync_aside WHERE store = ? AND model = ?", store, model); err != nil {
+			return fmt.Errorf("clear set-aside photos of %s: %w", store, err)
+		}
+		return nil
+	}
+	return c.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, "DELETE FROM sync_aside WHERE store = ? AND model = ? AND photo_id = ?")
+		if err != nil {
+			return fmt.Errorf("prepare clear set-aside: %w", err)
+		}
+		defer stmt.Close()
+		for _, id := range ids {
+			if _, err := stmt.ExecContext(ctx, store, model, id); err != nil {
+				return fmt.Errorf("clear set-aside photo %d: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// AsideList returns up to limit (-1: all) photos store set aside, by id.
+// Rows of photos that left the catalog are not listed.
+func (c *Catalog) AsideList(ctx context.Context, store, model string, limit int) ([]Aside, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT a.photo_id, p.path, a.reason, a.at FROM sync_aside a JOIN photos p ON p.id = a.photo_id
+		WHERE a.store = ? AND a.model = ? ORDER BY a.photo_id LIMIT ?`, store, model, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list set-aside photos: %w", err)
+	}
+	defer rows.Close()
+	var out []Aside
+	for rows.Next() {
+		var (
+			a  Aside
+			at int64
+		)
+		if err := rows.Scan(&a.PhotoID, &a.Path, &a.Reason, &at); err != nil {
+			return nil, fmt.Errorf("read set-aside photo: %w", err)
+		}
+		a.At = time.Unix(at, 0)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// LibraryID returns the catalog's identity: random, made once when the
+// catalog was created, kept by copies of the catalog file.
+func (c *Catalog) LibraryID(ctx context.Context) (string, error) {
+	var id string
+	if err := c.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'library_id'").Scan(&id); err != nil {
+		return "", fmt.Errorf("read library id: %w", err)
+	}
+	return id, nil
 }
