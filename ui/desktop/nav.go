@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
-	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 
 	"github.com/simili/simili/library/catalog"
+	"github.com/simili/simili/library/imagefile"
 )
 
 // navEntry is one place in the Back/Forward history: a catalogued photo or
@@ -69,15 +69,15 @@ func (u *ui) handleDrop(uris []fyne.URI) {
 	}
 	uri := uris[0]
 	if uri.Scheme() != "file" {
-		showMessage(u.win, "Not a file", fmt.Sprintf("%s is not a file on this computer. Drop a photo file (JPEG, PNG, GIF, WebP, TIFF or BMP).", uri.String()))
+		showMessage(u.win, "Not a file", fmt.Sprintf("%s is not a file on this computer. Drop a photo file (%s).", uri.String(), imagefile.Names))
 		return
 	}
 	if ok, err := storage.CanList(uri); err == nil && ok {
 		showMessage(u.win, "That is a folder", "Drop a single photo to find similar ones. To add a folder to the library, use Add folder….")
 		return
 	}
-	if !isImageName(uri.Path()) {
-		showMessage(u.win, "Not an image", fmt.Sprintf("%s is not an image Simili can read.\nDrop a JPEG, PNG, GIF, WebP, TIFF or BMP photo.", filepath.Base(uri.Path())))
+	if _, ok := imagefile.SniffFile(uri.Path()); !ok {
+		showMessage(u.win, "Not an image", fmt.Sprintf("%s is not an image Simili can read.\nDrop a photo file (%s).", filepath.Base(uri.Path()), imagefile.Names))
 		return
 	}
 	if len(uris) > 1 {
@@ -86,16 +86,17 @@ func (u *ui) handleDrop(uris []fyne.URI) {
 	u.searchFile(uri.Path())
 }
 
-var imageExts = []string{".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp"}
+// imageFiles lets the Open dialog list the files Simili can read, judged
+// by their first bytes as the scanner judges them: a HEIC named .jpg, or a
+// photo without an extension, is still a photo.
+type imageFiles struct{}
 
-func isImageName(path string) bool {
-	ext := strings.ToLower(filepath.Ext(path))
-	for _, e := range imageExts {
-		if ext == e {
-			return true
-		}
+func (imageFiles) Matches(uri fyne.URI) bool {
+	if uri.Scheme() != "file" {
+		return false
 	}
-	return false
+	_, ok := imagefile.SniffFile(uri.Path())
+	return ok
 }
 
 // openInViewer opens a file or folder with the desktop's default app.

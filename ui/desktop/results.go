@@ -9,7 +9,6 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/simili/simili/library/catalog"
@@ -152,23 +151,9 @@ func (v *resultsView) chooseFile() {
 		r.Close()
 		v.u.handleDrop([]fyne.URI{uri})
 	}, v.u.win)
-	d.SetFilter(storage.NewExtensionFileFilter(append(imageExts, upper(imageExts)...)))
+	d.SetFilter(imageFiles{})
 	d.Resize(fyne.NewSize(760, 520))
 	d.Show()
-}
-
-func upper(exts []string) []string {
-	out := make([]string, len(exts))
-	for i, e := range exts {
-		b := []byte(e)
-		for j := range b {
-			if b[j] >= 'a' && b[j] <= 'z' {
-				b[j] -= 'a' - 'A'
-			}
-		}
-		out[i] = string(b)
-	}
-	return out
 }
 
 // showList shows a fixed set of photos (a visual group) in the results tab.

@@ -105,7 +105,7 @@ func TestDropShowsResultsWithScores(t *testing.T) {
 	u := newTestUI(t, be)
 	dir := t.TempDir()
 	photo := filepath.Join(dir, "query.JPG")
-	if err := os.WriteFile(photo, []byte("x"), 0o644); err != nil {
+	if err := os.WriteFile(photo, tinyJPEG(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	u.act(func() { u.handleDrop([]fyne.URI{storage.NewFileURI(photo)}) })
