@@ -79,6 +79,9 @@ type Options struct {
 	// happens (they are also logged).
 	OnProblem func(Problem)
 	Log       *slog.Logger
+	// Device returns the device number (st_dev) of a path; nil: os.Stat.
+	// Tests replace it to simulate disks coming and going.
+	Device func(path string) (uint64, error)
 }
 
 // Problem is a file the scan skipped or could not index.
@@ -100,6 +103,9 @@ type Result struct {
 	// StoreOffline is set when the vector store could not be reached: the
 	// vectors are kept pending in the catalog for `simili sync`.
 	StoreOffline error
+	// Offline lists the library folders whose disk was away: their photos
+	// were kept, not deleted.
+	Offline []OfflineRoot
 }
 
 type job struct {
@@ -168,6 +174,11 @@ type scanner struct {
 
 	unreadable []string // folders the walk could not read: nothing under them is deleted
 	badRoots   map[string]bool
+
+	rootStates map[string]catalog.RootState // as recorded before this scan
+	allRoots   []string                     // every library folder in the catalog
+	checked    map[string]rootCheck         // disk checks done in this scan, by root
+	offline    []OfflineRoot
 }
 
 func (s *scanner) run(ctx context.Context) (Result, error) {
@@ -184,6 +195,9 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 		if err := cat.AddRoot(ctx, r); err != nil {
 			return Result{}, err
 		}
+	}
+	if err := s.checkRoots(ctx); err != nil {
+		return Result{}, err
 	}
 	states, err := cat.FileStates(ctx)
 	if err != nil {
@@ -251,6 +265,9 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 		}
 		s.badRoots = map[string]bool{}
 		for _, r := range s.roots {
+			if s.checked[r].offline != nil {
+				continue // its disk is away: nothing to walk, nothing to remove
+			}
 			if err := w.walkRoot(walkCtx, r); err != nil {
 				if walkCtx.Err() != nil {
 					return
@@ -344,7 +361,7 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 		writeErr = err
 	}
 	s.maybeReport(true)
-	res := Result{Progress: final, ScanID: s.gen, Cancelled: cancelled}
+	res := Result{Progress: final, ScanID: s.gen, Cancelled: cancelled, Offline: s.offline}
 	if s.opt.Sync != nil {
 		res.StoreOffline = s.opt.Sync.Offline()
 	}
@@ -596,7 +613,9 @@ func (s *scanner) commit(ctx context.Context, o outcome) error {
 }
 
 // movedFrom returns the id of a catalogued photo with the same content whose
-// file is gone: the new path is that photo, moved or renamed.
+// file is gone from a library folder that is online: the new path is that
+// photo, moved or renamed. A photo on a disk that is away keeps its
+// identity; the copy found here becomes a photo of its own.
 func (s *scanner) movedFrom(ctx context.Context, p *catalog.Photo) (int64, error) {
 	same, err := s.opt.Catalog.PhotosByHash(ctx, p.Hash)
 	if err != nil {
@@ -606,9 +625,17 @@ func (s *scanner) movedFrom(ctx context.Context, p *catalog.Photo) (int64, error
 		if old.Path == p.Path {
 			continue
 		}
-		if _, err := os.Stat(old.Path); errors.Is(err, os.ErrNotExist) {
-			return old.ID, nil
+		if _, err := os.Stat(old.Path); !errors.Is(err, os.ErrNotExist) {
+			continue
 		}
+		away, err := s.rootOffline(ctx, old.Path)
+		if err != nil {
+			return 0, err
+		}
+		if away {
+			continue // a file on a disk that is away is not gone: never take it over
+		}
+		return old.ID, nil
 	}
 	return 0, nil
 }
@@ -618,7 +645,7 @@ func (s *scanner) movedFrom(ctx context.Context, p *catalog.Photo) (int64, error
 func (s *scanner) removeGone(ctx context.Context) error {
 	cat := s.opt.Catalog
 	for _, root := range s.roots {
-		if s.badRoots[root] {
+		if s.badRoots[root] || s.checked[root].offline != nil {
 			continue
 		}
 		gone, err := cat.Unseen(ctx, root, s.gen)

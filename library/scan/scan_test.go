@@ -368,15 +368,25 @@ func TestMissingRootDeletesNothing(t *testing.T) {
 	if err := os.Rename(f.root, moved); err != nil {
 		t.Fatal(err)
 	}
+	// A folder that held photos and is gone is offline: reported, not an
+	// error, and nothing is deleted.
 	res, err := f.run(ctx, f.store)
-	if err == nil {
-		t.Fatal("a missing library folder gave no error")
+	if err != nil {
+		t.Fatalf("an unplugged library folder failed the scan: %v", err)
 	}
 	if res.Deleted != 0 {
 		t.Fatalf("an unplugged folder deleted %d photos", res.Deleted)
 	}
+	if len(res.Offline) != 1 || res.Offline[0].Root != f.root || res.Offline[0].Reason != "missing" || res.Offline[0].Photos != 1 {
+		t.Fatalf("offline = %+v, want %s missing with 1 photo", res.Offline, f.root)
+	}
 	if n, _ := f.cat.Count(ctx, facet.Filter{}); n != 1 {
 		t.Fatalf("catalog holds %d photos, want 1", n)
+	}
+	// A folder that never held photos and does not exist is a mistake.
+	_, err = Run(ctx, []string{filepath.Join(t.TempDir(), "typo")}, Options{Catalog: f.cat, Thumbs: f.thumbs})
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a mistyped folder gave %v, want a not-exist error", err)
 	}
 }
 
