@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"image"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -250,9 +250,8 @@ func (v *duplicatesView) thumbSize() fyne.Size {
 func (v *duplicatesView) newRow() fyne.CanvasObject {
 	title := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.Truncation = fyne.TextTruncateEllipsis
-	reasons := widget.NewLabel("")
+	reasons := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	reasons.Truncation = fyne.TextTruncateEllipsis
-	reasons.Importance = widget.LowImportance
 	cells := container.NewHBox()
 	size := v.thumbSize()
 	for range dupRowThumbs {
@@ -470,7 +469,7 @@ func newComparePane(u *ui) *comparePane {
 	c := &comparePane{u: u, title: widget.NewLabelWithStyle("Select a group to compare its photos", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}
 	c.reason = widget.NewLabel("")
 	c.reason.Wrapping = fyne.TextWrapWord
-	c.table = container.New(layout.NewGridLayoutWithColumns(3))
+	c.table = container.New(compareLayout{})
 	var cols [2]fyne.CanvasObject
 	for i := range c.imgs {
 		c.imgs[i] = canvas.NewImageFromImage(nil)
@@ -515,6 +514,28 @@ func (c *comparePane) show(g duplicates.Group, a, b duplicates.Member) {
 	if b.Reason != "" {
 		reason += ".\n" + filepath.Base(b.Photo.Path) + ": " + b.Reason
 	}
+	rows := compareRows(a.Photo, b.Photo)
+	// What differs comes first, and is named above the table.
+	slices.SortStableFunc(rows, func(x, y compareRow) int {
+		switch {
+		case x.Differs == y.Differs:
+			return 0
+		case x.Differs:
+			return -1
+		}
+		return 1
+	})
+	var differ []string
+	for _, r := range rows {
+		if r.Differs && r.Label != "Folder" {
+			differ = append(differ, strings.ToLower(r.Label))
+		}
+	}
+	if len(differ) == 0 {
+		reason += "\nSame size, format and EXIF."
+	} else {
+		reason += "\nThey differ in " + strings.Join(differ, ", ") + "."
+	}
 	c.reason.SetText(reason)
 	for i, m := range []duplicates.Member{a, b} {
 		name := filepath.Base(m.Photo.Path)
@@ -532,7 +553,7 @@ func (c *comparePane) show(g duplicates.Group, a, b duplicates.Member) {
 		c.imgs[i].Refresh()
 	}
 	var objs []fyne.CanvasObject
-	for _, r := range compareRows(a.Photo, b.Photo) {
+	for _, r := range rows {
 		style := fyne.TextStyle{}
 		label := r.Label
 		if r.Differs {
@@ -542,7 +563,7 @@ func (c *comparePane) show(g duplicates.Group, a, b duplicates.Member) {
 		objs = append(objs, widget.NewLabelWithStyle(label, fyne.TextAlignLeading, style))
 		for _, val := range []string{r.A, r.B} {
 			l := widget.NewLabelWithStyle(val, fyne.TextAlignLeading, style)
-			l.Wrapping = fyne.TextWrapBreak
+			l.Truncation = fyne.TextTruncateEllipsis
 			objs = append(objs, l)
 		}
 	}
@@ -561,6 +582,44 @@ func (c *comparePane) show(g duplicates.Group, a, b duplicates.Member) {
 			})
 		})
 	}
+}
+
+// compareLayout lays out the comparison three cells a row: the field names
+// as wide as the widest, the two values sharing the rest equally.
+type compareLayout struct{}
+
+func (compareLayout) widths(objs []fyne.CanvasObject, total float32) (label, value float32) {
+	for i := 0; i < len(objs); i += 3 {
+		label = max(label, objs[i].MinSize().Width)
+	}
+	label = min(label, total/3)
+	pad := theme.Padding()
+	return label, max((total-label-2*pad)/2, 0)
+}
+
+func (l compareLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	lw, vw := l.widths(objs, size.Width)
+	pad := theme.Padding()
+	y := float32(0)
+	for i := 0; i+2 < len(objs); i += 3 {
+		h := max(objs[i].MinSize().Height, objs[i+1].MinSize().Height, objs[i+2].MinSize().Height)
+		objs[i].Move(fyne.NewPos(0, y))
+		objs[i].Resize(fyne.NewSize(lw, h))
+		objs[i+1].Move(fyne.NewPos(lw+pad, y))
+		objs[i+1].Resize(fyne.NewSize(vw, h))
+		objs[i+2].Move(fyne.NewPos(lw+vw+2*pad, y))
+		objs[i+2].Resize(fyne.NewSize(vw, h))
+		y += h
+	}
+}
+
+func (compareLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var w, h float32
+	for i := 0; i+2 < len(objs); i += 3 {
+		w = max(w, objs[i].MinSize().Width+objs[i+1].MinSize().Width+objs[i+2].MinSize().Width+2*theme.Padding())
+		h += max(objs[i].MinSize().Height, objs[i+1].MinSize().Height, objs[i+2].MinSize().Height)
+	}
+	return fyne.NewSize(w, h)
 }
 
 // compareRow is one line of the comparison: a field and both values.
@@ -601,4 +660,23 @@ func compareRows(a, b catalog.Photo) []compareRow {
 		}
 	}
 	return rows
+}
+
+// showForScreenshot selects the Duplicates tab at the named tier (default
+// the strongest) for scripts/gui-screenshot.sh.
+func (v *duplicatesView) showForScreenshot(tier string) error {
+	for _, it := range v.u.tabs.Items {
+		if it.Content == v.content {
+			v.u.tabs.Select(it)
+		}
+	}
+	if tier == "" {
+		return nil
+	}
+	t, err := duplicates.ParseTier(tier)
+	if err != nil {
+		return fmt.Errorf("screenshot: %w", err)
+	}
+	v.tier.SetSelected(t.Title())
+	return nil
 }

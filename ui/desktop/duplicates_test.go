@@ -244,6 +244,13 @@ func TestDuplicatesViewListsGroupsWithKeeper(t *testing.T) {
 		if v.cmp.pair[0].ID != 1 || v.cmp.pair[1].ID != 2 {
 			t.Errorf("compare shows %d and %d, want the first group", v.cmp.pair[0].ID, v.cmp.pair[1].ID)
 		}
+		// Photos 1 and 2 of the fake differ in date, camera and file size.
+		if want := "They differ in taken, camera, file."; !strings.Contains(v.cmp.reason.Text, want) {
+			t.Errorf("compare summary %q, want %q", v.cmp.reason.Text, want)
+		}
+		if first := v.cmp.table.Objects[0].(*widget.Label); !strings.HasPrefix(first.Text, "≠ ") || !first.TextStyle.Bold {
+			t.Errorf("first compare row %q is not a marked difference", first.Text)
+		}
 	})
 	// Unticking a photo takes it out of the selection.
 	u.act(func() { test.Tap(rowChecks(u.dups)["IMG_000003.jpg"]) })

@@ -25,10 +25,11 @@ import (
 // It is set up by environment variables so the command line stays clean:
 //
 //	SIMILI_SCREENSHOT_DIR    where <view>.png files go (enables the mode)
-//	SIMILI_SCREENSHOT_VIEWS  comma list of library,results,detail,groups (default all)
+//	SIMILI_SCREENSHOT_VIEWS  comma list of library,results,detail,groups,settings,duplicates (default the first four)
 //	SIMILI_SCREENSHOT_SCAN   a folder to add and scan first
 //	SIMILI_SCREENSHOT_QUERY  the image file "dropped" for results and detail
 //	SIMILI_SCREENSHOT_WIDTH  scale the saved PNGs down to this width
+//	SIMILI_SCREENSHOT_TIER   the Duplicates view's tier (identical, same, burst, similar)
 //
 // A view whose pixels are near-uniform (grey standard deviation below
 // blankStdDev) counts as blank: the run then fails.
@@ -151,6 +152,9 @@ func (u *ui) prepareView(s *screenshotPlan, view string) error {
 		case "settings":
 			u.detail.hide()
 			u.showSettings()
+		case "duplicates":
+			u.detail.hide()
+			err = u.dups.showForScreenshot(os.Getenv("SIMILI_SCREENSHOT_TIER"))
 		default:
 			err = fmt.Errorf("unknown screenshot view %q", view)
 		}
