@@ -79,6 +79,11 @@ type Options struct {
 	// happens (they are also logged).
 	OnProblem func(Problem)
 	Log       *slog.Logger
+	// Paths, when set, limits the scan to these files and folders under
+	// the roots (the folder watcher's changes, see paths.go): a folder is
+	// walked, a file is looked at alone, and the photos of a path that is
+	// gone leave the catalog, unless its root is missing.
+	Paths []string
 	// Device returns the device number (st_dev) of a path; nil: os.Stat.
 	// Tests replace it to simulate disks coming and going.
 	Device func(path string) (uint64, error)
@@ -264,6 +269,11 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 			},
 		}
 		s.badRoots = map[string]bool{}
+		if len(s.opt.Paths) > 0 {
+			s.walkPaths(walkCtx, w)
+			s.setProgress(func(p *Progress) { p.Walking = false })
+			return
+		}
 		for _, r := range s.roots {
 			if s.checked[r].offline != nil {
 				continue // its disk is away: nothing to walk, nothing to remove
@@ -333,7 +343,11 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 
 	cancelled := ctx.Err() != nil
 	if writeErr == nil && !cancelled {
-		writeErr = s.removeGone(ctx)
+		if len(s.opt.Paths) > 0 {
+			writeErr = s.removeGonePaths(ctx)
+		} else {
+			writeErr = s.removeGone(ctx)
+		}
 	}
 	if s.opt.Sync != nil && writeErr == nil {
 		if s.opt.Sync.Offline() == nil {

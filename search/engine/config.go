@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 )
 
 // Config says where Simili keeps its data and which model and store it uses.
@@ -28,6 +29,9 @@ type Config struct {
 	// SyncBatch is how many vectors go to the store per call (0: 256).
 	// Smaller batches reach a server sooner; larger ones cost fewer calls.
 	SyncBatch int `json:"sync_batch,omitempty"`
+	// RescanMinutes is how often watched folders are rescanned when the
+	// system cannot watch them all (inotify's watch limit). 0: 10.
+	RescanMinutes int `json:"rescan_minutes,omitempty"`
 }
 
 // Environment variables read by Load.
@@ -170,7 +174,22 @@ func (c Config) Merge(o Config) Config {
 	if o.ThumbSize != 0 {
 		c.ThumbSize = o.ThumbSize
 	}
+	if o.RescanMinutes != 0 {
+		c.RescanMinutes = o.RescanMinutes
+	}
 	return c
+}
+
+// DefaultRescanMinutes is the rescan interval when RescanMinutes is 0.
+const DefaultRescanMinutes = 10
+
+// RescanInterval is how often watched folders are rescanned when some
+// cannot be watched.
+func (c Config) RescanInterval() time.Duration {
+	if c.RescanMinutes <= 0 {
+		return DefaultRescanMinutes * time.Minute
+	}
+	return time.Duration(c.RescanMinutes) * time.Minute
 }
 
 // CatalogPath is where the catalog database lives.

@@ -34,6 +34,8 @@ type Engine struct {
 
 	mu       sync.Mutex // guards the lazily opened model
 	embedder *embedder
+
+	scans scanGate // one scan of the catalog at a time (watch.go)
 }
 
 // Open opens the catalog and thumbnail cache. The model and the vector store

@@ -24,6 +24,11 @@ func (e *Engine) Index(ctx context.Context, roots []string, opt IndexOptions) (s
 	if len(roots) == 0 {
 		return scan.Result{}, errors.New("index: no folder given")
 	}
+	// The folder watcher's batches wait for this scan, and it for them.
+	if err := e.scans.lock(ctx); err != nil {
+		return scan.Result{Cancelled: true}, err
+	}
+	defer e.scans.unlock()
 	sy := e.syncer()
 	so := scan.Options{
 		Catalog:   e.cat,
