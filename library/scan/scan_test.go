@@ -401,7 +401,7 @@ func TestCatalogKeepsFullSizeOfScaledDecodes(t *testing.T) {
 	}{{"wide.jpg", 1600, 1200}, {"tall.jpg", 900, 2000}} {
 		img := image.NewNRGBA(image.Rect(0, 0, tc.w, tc.h))
 		for i := range img.Pix {
-			img.Pix[i] = uint8(i*7 + i/img.Stride/8) // fine detail over a gradient: not blank at 1/8 scale
+			img.Pix[i] = uint8(i*7%64 + i/img.Stride/12) // fine detail over a gradient: not blank at 1/8 scale
 		}
 		var buf bytes.Buffer
 		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80}); err != nil {
