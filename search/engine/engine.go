@@ -34,6 +34,7 @@ type Engine struct {
 
 	mu       sync.Mutex // guards the lazily opened model
 	embedder *embedder
+	model    ModelChoice // the configured model, or the best installed one (fallback.go)
 
 	scans scanGate // one scan of the catalog at a time (watch.go)
 }
@@ -57,7 +58,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 		cat.Close()
 		return nil, fmt.Errorf("thumbnail cache: %w", err)
 	}
-	e := &Engine{cfg: cfg, log: log, cat: cat, thumbs: thumbs}
+	e := &Engine{cfg: cfg, log: log, cat: cat, thumbs: thumbs, model: chooseModel(cfg)}
+	if e.model.FellBack() {
+		log.Info("configured model not installed: using the best installed one", "configured", e.model.Configured, "using", e.model.Active)
+	}
 	m := e.VectorModel()
 	e.storeKey, err = storeKey(cfg.Store)
 	if err != nil {
@@ -92,7 +96,7 @@ func (e *Engine) Close() error {
 
 // Spec returns the active model's spec.
 func (e *Engine) Spec() embed.Spec {
-	s, _ := embed.Builtin(e.cfg.Model) // validated in Open
+	s, _ := embed.Builtin(e.model.Active) // validated in Open
 	return s
 }
 

@@ -138,6 +138,9 @@ type ModelStatus struct {
 	Path      string // the file that would be loaded
 	CanFetch  bool   // a download URL is known
 	Base      string // for an int8 variant: the float model QuantizeModel makes it from
+	// UsingInstead names the installed model the engine uses meanwhile,
+	// when this is the configured model and it is not installed.
+	UsingInstead string
 }
 
 // ModelStatus reports on the named model (the active one when name is "").
@@ -155,6 +158,9 @@ func (e *Engine) ModelStatus(name string) (ModelStatus, error) {
 	}
 	_, err = os.Stat(st.Path)
 	st.Installed = err == nil
+	if name == e.model.Configured && e.model.FellBack() {
+		st.UsingInstead = e.model.Active
+	}
 	return st, nil
 }
 

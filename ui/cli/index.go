@@ -85,6 +85,9 @@ func printScanSummary(w io.Writer, r scan.Result, store string) {
 	case r.Pending > 0:
 		fmt.Fprintf(w, "%d photos pending for vector store %s; run `simili sync`\n", r.Pending, store)
 	}
+	for _, o := range r.Offline {
+		fmt.Fprintf(w, "%s; they are shown offline and come back unchanged when it does (remove the folder from the library to forget them)\n", o)
+	}
 	if r.Cancelled {
 		fmt.Fprintln(w, "cancelled: run the same command again to resume")
 	}
