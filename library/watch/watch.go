@@ -42,6 +42,10 @@ type Options struct {
 	Quiet time.Duration
 	// Poll is how often pending paths are checked. Default 200 ms.
 	Poll time.Duration
+	// MaxWait bounds how long settled paths wait for the folder to go
+	// quiet before they are reported anyway (a long copy of many files
+	// gives batches every MaxWait). Default 2 s.
+	MaxWait time.Duration
 	// Rescan is how often the roots are rescanned while some folders
 	// cannot be watched (watch limit). Default DefaultRescan.
 	Rescan time.Duration
@@ -110,6 +114,9 @@ func newWatcher(roots []string, opt Options, addWatch func(*fsnotify.Watcher, st
 	}
 	if opt.Rescan <= 0 {
 		opt.Rescan = DefaultRescan
+	}
+	if opt.MaxWait <= 0 {
+		opt.MaxWait = 2 * time.Second
 	}
 	if opt.Log == nil {
 		opt.Log = slog.Default()
@@ -375,10 +382,15 @@ func (w *Watcher) unwatch(path string) {
 // ready returns the paths that have settled, and the roots when a rescan
 // is due. A path has settled when no event came for Quiet and a look at it
 // found the same size and modification time (or absence) as the previous.
+// Settled paths wait while others have not settled (up to MaxWait), so a
+// burst of changes makes one batch.
 func (w *Watcher) ready(now time.Time) (Batch, bool) {
 	var b Batch
+	var oldest time.Time
+	unsettled := false
 	for path, p := range w.pending {
 		if now.Sub(p.lastEvent) < w.opt.Quiet {
+			unsettled = true
 			continue
 		}
 		exists, size, mod := false, int64(0), time.Time{}
@@ -387,9 +399,16 @@ func (w *Watcher) ready(now time.Time) (Batch, bool) {
 		}
 		if p.looked && p.exists == exists && p.size == size && p.modTime.Equal(mod) {
 			b.Paths = append(b.Paths, path)
+			if oldest.IsZero() || p.lastEvent.Before(oldest) {
+				oldest = p.lastEvent
+			}
 			continue
 		}
 		p.looked, p.exists, p.size, p.modTime = true, exists, size, mod
+		unsettled = true
+	}
+	if len(b.Paths) > 0 && unsettled && now.Sub(oldest) < w.opt.MaxWait {
+		b.Paths = nil // more is coming: wait for it
 	}
 	if w.rescan {
 		b.Rescan = true
