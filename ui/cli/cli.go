@@ -101,7 +101,16 @@ func (c *common) open(ctx context.Context, env Env) (*engine.Engine, error) {
 		return nil, fmt.Errorf("%w: --log %q: %v", ErrUsage, c.logLevel, err)
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: lvl}))
-	return engine.Open(ctx, cfg, log)
+	e, err := engine.Open(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	// Not an error: the library works with the installed model meanwhile.
+	if c := e.ModelChoice(); c.FellBack() {
+		how := fmt.Sprintf("`simili model fetch %s` downloads it (offline: `simili model import %s FILE`)", c.Configured, c.Configured)
+		fmt.Fprintln(env.Stderr, c.Notice(how))
+	}
+	return e, nil
 }
 
 // parse parses flags placed before, between or after positional arguments
