@@ -56,7 +56,9 @@ type duplicatesView struct {
 	seq     int
 }
 
-const dupRowThumbs = 6
+// dupRowThumbs is how many member cells a row starts with; a bigger
+// group adds its own.
+const dupRowThumbs = 4
 
 func newDuplicatesView(u *ui) *duplicatesView {
 	v := &duplicatesView{u: u, info: widget.NewLabel(""), remove: map[int64]bool{}, dirty: true}
@@ -253,14 +255,19 @@ func (v *duplicatesView) newRow() fyne.CanvasObject {
 	reasons := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	reasons.Truncation = fyne.TextTruncateEllipsis
 	cells := container.NewHBox()
-	size := v.thumbSize()
 	for range dupRowThumbs {
-		th := newTappableThumb(size)
-		ch := widget.NewCheck("", nil)
-		cells.Add(container.NewVBox(th, container.NewGridWrap(fyne.NewSize(size.Width, ch.MinSize().Height), ch)))
+		cells.Add(v.newMemberCell())
 	}
-	more := widget.NewLabel("")
-	return container.NewVBox(title, container.NewHBox(cells, more), reasons)
+	// A long burst scrolls sideways instead of widening the window.
+	return container.NewVBox(title, container.NewHScroll(cells), reasons)
+}
+
+// newMemberCell is a thumbnail over its tick box.
+func (v *duplicatesView) newMemberCell() fyne.CanvasObject {
+	size := v.thumbSize()
+	th := newTappableThumb(size)
+	ch := widget.NewCheck("", nil)
+	return container.NewVBox(th, container.NewGridWrap(fyne.NewSize(size.Width, ch.MinSize().Height), ch))
 }
 
 func (v *duplicatesView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
@@ -270,11 +277,14 @@ func (v *duplicatesView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	g := v.groups[id]
 	rows := o.(*fyne.Container).Objects
 	title, reasons := rows[0].(*widget.Label), rows[2].(*widget.Label)
-	line := rows[1].(*fyne.Container).Objects
-	cells, more := line[0].(*fyne.Container).Objects, line[1].(*widget.Label)
+	scroll := rows[1].(*container.Scroll)
+	box := scroll.Content.(*fyne.Container)
+	for len(box.Objects) < len(g.Members) {
+		box.Add(v.newMemberCell())
+	}
 	title.SetText(groupTitle(g))
 	reasons.SetText(memberReasons(g))
-	for i, c := range cells {
+	for i, c := range box.Objects {
 		box := c.(*fyne.Container)
 		th := box.Objects[0].(*tappableThumb)
 		ch := box.Objects[1].(*fyne.Container).Objects[0].(*widget.Check)
@@ -301,11 +311,8 @@ func (v *duplicatesView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 			v.updateTrashButton()
 		}
 	}
-	if n := len(g.Members) - dupRowThumbs; n > 0 {
-		more.SetText(fmt.Sprintf("+%d", n))
-	} else {
-		more.SetText("")
-	}
+	box.Refresh()
+	scroll.Refresh()
 }
 
 func groupTitle(g duplicates.Group) string {
@@ -665,6 +672,11 @@ func compareRows(a, b catalog.Photo) []compareRow {
 // showForScreenshot selects the Duplicates tab at the named tier (default
 // the strongest) for scripts/gui-screenshot.sh.
 func (v *duplicatesView) showForScreenshot(tier string) error {
+	// Close what an earlier view left open (the Settings dialog).
+	for o := v.u.win.Canvas().Overlays().Top(); o != nil; o = v.u.win.Canvas().Overlays().Top() {
+		o.Hide()
+		v.u.win.Canvas().Overlays().Remove(o)
+	}
 	for _, it := range v.u.tabs.Items {
 		if it.Content == v.content {
 			v.u.tabs.Select(it)

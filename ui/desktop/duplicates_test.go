@@ -43,7 +43,7 @@ func (b *fakeBackend) RestoreFromTrash(_ context.Context, items []engine.Trashed
 
 // dupBackend is a fake library with copies in every tier and a trash in
 // memory. Identical: photos 1-2, 3-4, 5-6; same picture: 11-13, 14-16;
-// burst: 21-24; look-alikes: from 31 in runs of 4 below a 0.95 threshold,
+// burst: 21-26; look-alikes: from 31 in runs of 4 below a 0.95 threshold,
 // of 2 from 0.95. Trashed photos leave their groups.
 type dupBackend struct {
 	*fakeBackend
@@ -80,7 +80,7 @@ func (b *dupBackend) runs(t duplicates.Tier, threshold float32) [][]int64 {
 	case duplicates.Same:
 		return seq(11, 2, 3)
 	case duplicates.Burst:
-		return seq(21, 1, 4)
+		return seq(21, 1, 6)
 	case duplicates.Similar:
 		if threshold >= 0.95 {
 			return seq(31, 4, 2)
@@ -278,8 +278,16 @@ func TestDuplicatesTierAndSlider(t *testing.T) {
 		if q := be.lastQuery(); q.Tiers[0] != duplicates.Burst {
 			t.Fatalf("query %+v, want burst", q)
 		}
-		if len(u.dups.groups) != 1 || len(u.dups.groups[0].Members) != 4 || u.dups.sliderBox.Visible() {
+		if len(u.dups.groups) != 1 || len(u.dups.groups[0].Members) != 6 || u.dups.sliderBox.Visible() {
 			t.Fatalf("burst: %d groups, slider visible %v", len(u.dups.groups), u.dups.sliderBox.Visible())
+		}
+		// The row grows past its first cells: every member can be ticked.
+		checks := rowChecks(u.dups)
+		for i := 20; i < 26; i++ {
+			name := fmt.Sprintf("IMG_%06d.jpg", i)
+			if c, ok := checks[name]; !ok || c.Checked != (i != 20) {
+				t.Errorf("burst member %s: shown %v, ticked %v", name, ok, ok && c.Checked)
+			}
 		}
 	})
 	u.act(func() { u.dups.tier.SetSelected(duplicates.Similar.Title()) })
