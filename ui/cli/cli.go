@@ -40,6 +40,7 @@ func commands() []command {
 		{"model", "list models, fetch one (simili model fetch resnet50), or make its int8 variant (simili model quantize resnet50 --photos DIR)", runModel},
 		{"photos", "list catalogued photos with filters", runPhotos},
 		{"bench", "measure preparation, indexing and search speed (--json)", runBench},
+		{"watch", "follow library folders: new, moved and deleted photos are indexed as they change", runWatch},
 	}
 }
 
