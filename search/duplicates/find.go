@@ -154,10 +154,53 @@ func find(ctx context.Context, lib Library, opt Options, p params) ([]Group, err
 	return f.groups, nil
 }
 
-// edge links two contents at one tier with the evidence for it.
+// edge links two contents at one tier with the evidence for it; a lower
+// rank is stronger evidence.
 type edge struct {
 	a, b   int
+	rank   float64
 	reason string
+}
+
+// shotSpan is what a set of contents says about the shot they show: the
+// range of their EXIF capture times and their camera.
+type shotSpan struct {
+	hasTime     bool
+	first, last time.Time
+	camera      string
+}
+
+func (f *finder) shotOf(c int) shotSpan {
+	p := f.rep(c)
+	s := shotSpan{camera: camera(p)}
+	if t, ok := exifTime(p); ok {
+		s.hasTime, s.first, s.last = true, t, t
+	}
+	return s
+}
+
+// merge combines two spans; ok is false when they are two shots.
+func (s shotSpan) merge(o shotSpan, slack time.Duration) (shotSpan, bool) {
+	if s.camera != "" && o.camera != "" && s.camera != o.camera {
+		return s, false
+	}
+	if s.camera == "" {
+		s.camera = o.camera
+	}
+	if !o.hasTime {
+		return s, true
+	}
+	if !s.hasTime {
+		s.hasTime, s.first, s.last = true, o.first, o.last
+		return s, true
+	}
+	if o.first.Before(s.first) {
+		s.first = o.first
+	}
+	if o.last.After(s.last) {
+		s.last = o.last
+	}
+	return s, s.last.Sub(s.first) <= slack
 }
 
 // identical makes one content per hash; photos sharing it are tier 1.
@@ -205,32 +248,57 @@ func (f *finder) collapse(tier Tier, edges []edge, report bool) {
 	if len(edges) == 0 {
 		return
 	}
+	// Strongest evidence first, so that when a constraint refuses a merge
+	// it refuses the weaker link.
+	sort.SliceStable(edges, func(i, j int) bool { return edges[i].rank < edges[j].rank })
 	parent := map[int]int{}
+	shots := map[int]shotSpan{} // by root, for tiers that require one shot
+	for _, e := range edges {
+		for _, x := range []int{e.a, e.b} {
+			if _, ok := parent[x]; !ok {
+				parent[x] = x
+				shots[x] = f.shotOf(x)
+			}
+		}
+	}
 	var findRoot func(int) int
 	findRoot = func(x int) int {
-		p, ok := parent[x]
-		if !ok || p == x {
+		p := parent[x]
+		if p == x {
 			return x
 		}
 		r := findRoot(p)
 		parent[x] = r
 		return r
 	}
+	adj := map[int][]edge{}
 	for _, e := range edges {
 		ra, rb := findRoot(e.a), findRoot(e.b)
-		if ra != rb {
-			parent[ra] = rb
+		if ra == rb {
+			continue
 		}
+		if tier == Same {
+			// All copies of one photograph were taken at one instant by
+			// one camera: a chain of matches must not join two shots.
+			merged, ok := shots[ra].merge(shots[rb], f.p.timeSlack)
+			if !ok {
+				continue
+			}
+			shots[rb] = merged
+		}
+		parent[ra] = rb
+		adj[e.a] = append(adj[e.a], e)
+		adj[e.b] = append(adj[e.b], edge{a: e.b, b: e.a, reason: e.reason})
 	}
 	sets := map[int][]int{}
 	for x := range parent {
 		r := findRoot(x)
 		sets[r] = append(sets[r], x)
 	}
-	adj := map[int][]edge{}
-	for _, e := range edges {
-		adj[e.a] = append(adj[e.a], e)
-		adj[e.b] = append(adj[e.b], edge{a: e.b, b: e.a, reason: e.reason})
+	for r, members := range sets {
+		if len(members) < 2 {
+			delete(sets, r)
+		}
 	}
 	roots := make([]int, 0, len(sets))
 	for r := range sets {

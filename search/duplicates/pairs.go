@@ -121,12 +121,12 @@ func (f *finder) samePairs() ([]edge, error) {
 				return nil, err
 			}
 		}
-		ok, reason, err := f.samePicture(int(k[0]), int(k[1]))
+		e, err := f.evidence(int(k[0]), int(k[1]))
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			out = append(out, edge{a: int(k[0]), b: int(k[1]), reason: reason})
+		if f.p.decide(e) {
+			out = append(out, edge{a: int(k[0]), b: int(k[1]), rank: e.rank(), reason: e.describe()})
 		}
 	}
 	return out, nil
@@ -207,20 +207,12 @@ func aspect(w, h int, it content) float64 {
 	return 0
 }
 
-// samePicture decides whether two contents are one photograph. The pHash
-// is computed on the upright picture, so EXIF rotation and rotated pixels
+// decide says whether the evidence shows one photograph. The pHash is
+// computed on the upright picture, so EXIF rotation and rotated pixels
 // agree; a crop is matched through the centre-crop hashes; the embedding
 // separates a re-encode from another shot of the same scene when the
 // hashes alone are not conclusive; capture times that differ rule out the
 // same shot.
-func (f *finder) samePicture(a, b int) (bool, string, error) {
-	e, err := f.evidence(a, b)
-	if err != nil {
-		return false, "", err
-	}
-	return f.p.decide(e), e.describe(), nil
-}
-
 func (p params) decide(e evidence) bool {
 	if e.aspect > p.maxAspect+1e-3 {
 		return false
@@ -241,6 +233,15 @@ func (p params) decide(e evidence) bool {
 		return hasCos && e.cosine >= p.sureCosine
 	}
 	return false
+}
+
+// rank orders evidence, strongest (lowest) first.
+func (e evidence) rank() float64 {
+	r := float64(e.distance)
+	if !math.IsNaN(float64(e.cosine)) {
+		r += 100 * float64(1-e.cosine)
+	}
+	return r
 }
 
 func (e evidence) describe() string {
@@ -292,7 +293,7 @@ func (f *finder) burstPairs() ([]edge, error) {
 		}
 		p := f.rep(b.c)
 		name := strings.TrimSpace(p.Make + " " + p.Model)
-		out = append(out, edge{a: a.c, b: b.c, reason: fmt.Sprintf("burst: same camera (%s), %s apart", name, seconds(dt))})
+		out = append(out, edge{a: a.c, b: b.c, rank: dt.Seconds(), reason: fmt.Sprintf("burst: same camera (%s), %s apart", name, seconds(dt))})
 	}
 	return out, nil
 }
@@ -342,7 +343,7 @@ func (f *finder) similarPairs() ([]edge, error) {
 			if o < 0 || o == c {
 				continue
 			}
-			out = append(out, edge{a: c, b: o, reason: fmt.Sprintf("look-alike: cosine %.3f", h.Score)})
+			out = append(out, edge{a: c, b: o, rank: float64(1 - h.Score), reason: fmt.Sprintf("look-alike: cosine %.3f", h.Score)})
 		}
 	}
 	return out, nil
