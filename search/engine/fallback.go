@@ -34,11 +34,11 @@ func (c ModelChoice) Notice(how string) string {
 	if !c.FellBack() {
 		return ""
 	}
-	return fmt.Sprintf("Using %s: %s is not downloaded yet — %s", displayName(c.Active), displayName(c.Configured), how)
+	return fmt.Sprintf("Using %s: %s is not downloaded yet — %s", ModelDisplayName(c.Active), ModelDisplayName(c.Configured), how)
 }
 
-// displayName is how a model is named to the user.
-func displayName(name string) string {
+// ModelDisplayName is how a model is named to the user.
+func ModelDisplayName(name string) string {
 	switch name {
 	case "resnet50":
 		return "ResNet50"

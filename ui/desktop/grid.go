@@ -35,6 +35,7 @@ func (g *photoGrid) update(id widget.GridWrapItemID, o fyne.CanvasObject) {
 	cell := o.(*thumbCell)
 	cell.size = g.u.cellSize()
 	it, ok := g.src.At(id)
+	cell.setOffline(ok && it.Photo.Offline)
 	if !ok {
 		cell.show("", nil, "")
 		return

@@ -238,6 +238,9 @@ func (p *scanPanel) finished(res scan.Result, err error) {
 		if res.Pending > 0 {
 			text += fmt.Sprintf(" · %d photos wait for the vector store", res.Pending)
 		}
+		for _, o := range res.Offline {
+			text += fmt.Sprintf(" · %s is offline (disk not connected?): its %d photos are kept and shown offline", filepath.Base(o.Root), o.Photos)
+		}
 		if res.StoreOffline != nil {
 			p.u.status.setError("Vector store offline: " + res.StoreOffline.Error() + " (the photos are kept and pushed later)")
 		}

@@ -127,7 +127,12 @@ func (u *ui) showSettings() {
 				st.Base, engine.QuantizePhotos, st.Base))
 			makeInt8.Show()
 		case st.CanFetch:
-			modelStatus.SetText("Not installed yet.")
+			text := "Not installed yet."
+			if st.UsingInstead != "" {
+				text = fmt.Sprintf("Not downloaded yet: Simili uses %s meanwhile (its own vectors, nothing mixed). Download it here; it is used when Simili starts again.",
+					engine.ModelDisplayName(st.UsingInstead))
+			}
+			modelStatus.SetText(text)
 			download.Show()
 		default:
 			modelStatus.SetText("Not installed, and it cannot be downloaded: import it with `simili model import " + name + " FILE`.")
@@ -258,6 +263,9 @@ func (u *ui) checkModel() {
 				u.status.setError("ONNX Runtime missing: new photos cannot be embedded (run `make onnxruntime`).")
 			case stErr != nil:
 				u.status.setError(stErr.Error())
+			case !st.Installed && st.UsingInstead != "":
+				// Not an error: search works with the installed model.
+				u.status.setNotice(engine.ModelChoice{Configured: st.Name, Active: st.UsingInstead}.Notice("Settings → Download"))
 			case !st.Installed:
 				u.status.setError(fmt.Sprintf("Model %s is not installed: open Settings to download it.", st.Name))
 			}

@@ -51,4 +51,14 @@ func (s *statusBar) refresh() {
 	})
 }
 
-func (s *statusBar) setError(text string) { s.problem.SetText(text) }
+func (s *statusBar) setError(text string) {
+	s.problem.Importance = widget.DangerImportance
+	s.problem.SetText(text)
+}
+
+// setNotice says something the user should know that is not a problem
+// (e.g. which model is used meanwhile), in the plain text colour.
+func (s *statusBar) setNotice(text string) {
+	s.problem.Importance = widget.MediumImportance
+	s.problem.SetText(text)
+}

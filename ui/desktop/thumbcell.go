@@ -24,6 +24,10 @@ type thumbCell struct {
 	img     *canvas.Image
 	caption *canvas.Text
 	capBg   *canvas.Rectangle
+	// badge marks a photo whose library folder is offline (its disk is
+	// away): it stays in the library and in results, but cannot be opened.
+	badge   *canvas.Text
+	badgeBg *canvas.Rectangle
 }
 
 func newThumbCell(size fyne.Size) *thumbCell {
@@ -33,7 +37,14 @@ func newThumbCell(size fyne.Size) *thumbCell {
 		img:     canvas.NewImageFromImage(nil),
 		caption: canvas.NewText("", color.White),
 		capBg:   canvas.NewRectangle(color.NRGBA{0, 0, 0, 150}),
+		badge:   canvas.NewText("offline", color.White),
+		badgeBg: canvas.NewRectangle(color.NRGBA{60, 60, 70, 220}),
 	}
+	c.badge.TextSize = theme.CaptionTextSize()
+	c.badge.TextStyle = fyne.TextStyle{Bold: true}
+	c.badgeBg.CornerRadius = 3
+	c.badge.Hide()
+	c.badgeBg.Hide()
 	c.bg.CornerRadius = 4
 	c.img.FillMode = canvas.ImageFillContain
 	c.img.ScaleMode = canvas.ImageScaleFastest
@@ -64,6 +75,21 @@ func (c *thumbCell) show(hash string, img image.Image, caption string) {
 	c.caption.Refresh()
 }
 
+// setOffline shows or hides the offline badge.
+func (c *thumbCell) setOffline(offline bool) {
+	if offline == c.badge.Visible() {
+		return
+	}
+	if offline {
+		c.badge.Show()
+		c.badgeBg.Show()
+	} else {
+		c.badge.Hide()
+		c.badgeBg.Hide()
+	}
+	c.Refresh()
+}
+
 // imageReady is the loader's callback for hash.
 func (c *thumbCell) imageReady(hash string) func(image.Image) {
 	return func(img image.Image) {
@@ -89,7 +115,7 @@ func (c *thumbCell) setImage(img image.Image) {
 func (c *thumbCell) MinSize() fyne.Size { return c.size }
 
 func (c *thumbCell) CreateRenderer() fyne.WidgetRenderer {
-	return &thumbCellRenderer{c: c, objects: []fyne.CanvasObject{c.bg, c.img, c.capBg, c.caption}}
+	return &thumbCellRenderer{c: c, objects: []fyne.CanvasObject{c.bg, c.img, c.capBg, c.caption, c.badgeBg, c.badge}}
 }
 
 type thumbCellRenderer struct {
@@ -105,6 +131,11 @@ func (r *thumbCellRenderer) Layout(size fyne.Size) {
 	r.c.capBg.Resize(fyne.NewSize(size.Width, h))
 	r.c.caption.Move(fyne.NewPos(0, size.Height-h+1))
 	r.c.caption.Resize(fyne.NewSize(size.Width, h-2))
+	b := r.c.badge.MinSize()
+	r.c.badgeBg.Move(fyne.NewPos(4, 4))
+	r.c.badgeBg.Resize(fyne.NewSize(b.Width+8, b.Height+2))
+	r.c.badge.Move(fyne.NewPos(8, 5))
+	r.c.badge.Resize(b)
 }
 
 func (r *thumbCellRenderer) MinSize() fyne.Size           { return r.c.size }
