@@ -89,6 +89,19 @@ func (l *lazyStore) Count(ctx context.Context) (int, error) {
 	return s.Count(ctx)
 }
 
+// IDs lists the backing store's ids when it can (vector.IDLister).
+func (l *lazyStore) IDs(ctx context.Context) ([]int64, error) {
+	s, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	il, ok := s.(vector.IDLister)
+	if !ok {
+		return nil, fmt.Errorf("vector store %T cannot list its ids", s)
+	}
+	return il.IDs(ctx)
+}
+
 func (l *lazyStore) Flush(ctx context.Context) error {
 	s, err := l.get(ctx)
 	if err != nil {
@@ -119,7 +132,10 @@ func (l *lazyStore) Close() error {
 	return nil
 }
 
-var _ vector.Store = (*lazyStore)(nil)
+var (
+	_ vector.Store    = (*lazyStore)(nil)
+	_ vector.IDLister = (*lazyStore)(nil)
+)
 
 // isUnavailable reports whether err means "try again later".
 func isUnavailable(err error) bool { return errors.Is(err, vector.ErrUnavailable) }

@@ -17,9 +17,18 @@ type Stats struct {
 	Store      string // store key
 	StoreCount int    // vectors in the store, -1 when unreachable
 	StoreError string // why the store is unreachable
-	Pending    int    // photos the store has not received
-	LastScan   *catalog.ScanRecord
-	Roots      []string
+	// Pending is how many photos the store is out of step by: checked id
+	// by id against the store when it can be reached (PendingChecked),
+	// else the work the catalog recorded as not sent.
+	Pending        int
+	PendingChecked bool
+	Missing        int // embedded photos the store lacks (checked by id)
+	Extra          int // ids the store holds that the catalog does not
+	// Aside lists the photos the store refused (a value it cannot hold),
+	// with the reason; they are left out of it and of Pending.
+	Aside    []catalog.Aside
+	LastScan *catalog.ScanRecord
+	Roots    []string
 }
 
 // Stats gathers the figures; an unreachable store is reported, not fatal.
@@ -51,10 +60,46 @@ func (e *Engine) Stats(ctx context.Context) (Stats, error) {
 	} else if ok {
 		st.LastScan = &r
 	}
-	if n, err := e.store.Count(ctx); err != nil {
-		st.StoreError = err.Error()
-	} else {
-		st.StoreCount = n
+	if st.Aside, err = e.cat.AsideList(ctx, e.storeKey, st.Model, -1); err != nil {
+		return st, err
 	}
+	n, err := e.store.Count(ctx)
+	if err != nil {
+		st.StoreError = err.Error()
+		return st, nil
+	}
+	st.StoreCount = n
+	d, err := e.syncer().Diff(ctx)
+	if err != nil {
+		st.StoreError = err.Error()
+		return st, nil
+	}
+	st.Pending, st.PendingChecked = d.Lag(), d.Exact
+	st.Missing, st.Extra = len(d.Missing), len(d.Extra)
 	return st, nil
+}
+
+// StoreLag is a quick check, for every search, of how many photos the
+// store is out of step by: the store's count against the catalog's
+// embedded photos (minus those set aside), or else the work recorded as
+// pending. Counts can agree while ids differ; `simili stats` and `simili
+// sync` check id by id. An unreachable store returns its error.
+func (e *Engine) StoreLag(ctx context.Context) (int, error) {
+	model := e.VectorModel().Name
+	want, err := e.cat.CountEmbedded(ctx, model)
+	if err != nil {
+		return 0, err
+	}
+	aside, err := e.cat.AsideList(ctx, e.storeKey, model, -1)
+	if err != nil {
+		return 0, err
+	}
+	have, err := e.store.Count(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if lag := want - len(aside) - have; lag != 0 {
+		return max(lag, -lag), nil
+	}
+	return e.Pending(ctx)
 }

@@ -53,6 +53,9 @@ func runSimilar(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if lag, err := e.StoreLag(ctx); err == nil && lag > 0 {
+		fmt.Fprintf(env.Stderr, "warning: the vector store lags the catalog by %s, which this search cannot find — run `simili sync` (details: simili stats)\n", plural(lag, "photo"))
+	}
 	if asJSON {
 		return writeMatchesJSON(env.Stdout, matches)
 	}

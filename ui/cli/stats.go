@@ -57,10 +57,34 @@ func runStats(ctx context.Context, env Env, args []string) error {
 	for _, m := range st.Models {
 		fmt.Fprintf(w, "  embeddings %s: %d × %d-d\n", m.Model, m.Count, m.Dim)
 	}
-	if st.StoreCount >= 0 {
-		fmt.Fprintf(w, "store:       %s (%d vectors, %d pending)\n", st.Store, st.StoreCount, st.Pending)
-	} else {
-		fmt.Fprintf(w, "store:       %s unreachable (%d pending): %s\n", st.Store, st.Pending, st.StoreError)
+	switch {
+	case st.StoreCount < 0:
+		fmt.Fprintf(w, "store:       %s unreachable (%d pending as recorded; checked when it is back): %s\n", st.Store, st.Pending, st.StoreError)
+	case st.StoreError != "":
+		fmt.Fprintf(w, "store:       %s (%d vectors; could not be checked: %s)\n", st.Store, st.StoreCount, st.StoreError)
+	default:
+		how := "checked by id"
+		if !st.PendingChecked {
+			how = "by count"
+		}
+		fmt.Fprintf(w, "store:       %s (%d vectors, %d pending, %s)\n", st.Store, st.StoreCount, st.Pending, how)
+	}
+	if st.Pending > 0 && st.StoreCount >= 0 {
+		fmt.Fprintf(w, "store lags:  %s not searchable yet", plural(st.Pending, "photo"))
+		if st.Extra > 0 {
+			fmt.Fprintf(w, " (%d missing, %d deleted photos still in the store)", st.Missing, st.Extra)
+		}
+		fmt.Fprintln(w, " — run `simili sync`")
+	}
+	if len(st.Aside) > 0 {
+		fmt.Fprintf(w, "set aside:   %s the store refused (not searchable; retried when the photo changes or on `simili sync --rebuild`)\n", plural(len(st.Aside), "photo"))
+		for i, a := range st.Aside {
+			if i == max(failures, 10) {
+				fmt.Fprintf(w, "  … %d more (simili stats --json)\n", len(st.Aside)-i)
+				break
+			}
+			fmt.Fprintf(w, "  set aside %s: %s\n", a.Path, a.Reason)
+		}
 	}
 	if st.LastScan != nil {
 		fmt.Fprintf(w, "last scan:   %s, %s (%d found, %d processed, %d failed)\n",

@@ -32,6 +32,13 @@ func runSync(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "synced %d operations to %s; it holds %d vectors of %s\n", n, e.StoreKey(), count, e.VectorModel())
+	fmt.Fprintf(env.Stdout, "synced %d operations to %s; it holds %d vectors of %s, checked by id against the catalog\n", n, e.StoreKey(), count, e.VectorModel())
+	aside, err := e.Catalog().AsideList(ctx, e.StoreKey(), e.VectorModel().Name, -1)
+	if err != nil {
+		return err
+	}
+	if len(aside) > 0 {
+		fmt.Fprintf(env.Stdout, "%s set aside: the store refused them (simili stats lists why)\n", plural(len(aside), "photo"))
+	}
 	return nil
 }
