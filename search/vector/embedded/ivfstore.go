@@ -39,7 +39,7 @@ func (s *Store) ivfWork() func() {
 // maintainIVF starts a background goroutine for any due maintenance.
 // Caller holds wmu.
 func (s *Store) maintainIVF() {
-	if s.ivfBusy || s.closed || s.ivfWork() == nil {
+	if s.ivfBusy || s.closed || s.readOnly || s.ivfWork() == nil {
 		return
 	}
 	s.ivfBusy = true

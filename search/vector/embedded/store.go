@@ -49,6 +49,8 @@ type Store struct {
 	model vector.Model
 	log   *slog.Logger
 	lock  *os.File
+	// readOnly is set by OpenReadOnly: no lock, no log file, no writes.
+	readOnly bool
 
 	// wmu serialises everything that writes: Upsert, Delete, Drop, Flush,
 	// compaction and Close. Writers also take mu to change the index; since
@@ -211,6 +213,12 @@ func (s *Store) checkModel() error {
 	if err != nil {
 		return fmt.Errorf("read vector store model: %w", err)
 	}
+	return s.matchModel(b)
+}
+
+// matchModel compares the MODEL file's content b with the store's model.
+func (s *Store) matchModel(b []byte) error {
+	path := filepath.Join(s.dir, modelFile)
 	var rec modelRecord
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return fmt.Errorf("vector store model file %s: %v: %w", path, err, ErrCorrupt)
@@ -476,6 +484,12 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	if s.readOnly { // nothing to write back, no lock to release
+		s.lockIndex()
+		s.idx = newIndex(s.model.Dim, 0)
+		s.mu.Unlock()
+		return nil
+	}
 
 	var errs []error
 	if s.broken == nil && s.walSize > walHeaderSize {
@@ -506,6 +520,9 @@ func (s *Store) Close() error {
 func (s *Store) writable() error {
 	if s.closed {
 		return ErrClosed
+	}
+	if s.readOnly {
+		return fmt.Errorf("vector store %s: %w", s.dir, ErrReadOnly)
 	}
 	if s.broken != nil {
 		return fmt.Errorf("vector store %s needs a restart after a failed write: %w", s.dir, s.broken)
