@@ -40,6 +40,8 @@ type Backend interface {
 	FetchModel(ctx context.Context, name string, progress func(done, total int64)) error
 	QuantizeModel(ctx context.Context, base string, dirs []string, photos int, progress func(done, total int)) (string, embed.Fidelity, error)
 	RuntimeStatus() error
+	// Watch follows the library folders until ctx ends (watch.go).
+	Watch(ctx context.Context, roots []string, opt engine.WatchOptions) error
 
 	duplicatesBackend // duplicates.go
 }

@@ -251,6 +251,7 @@ func (p *scanPanel) finished(res scan.Result, err error) {
 	p.u.status.refresh()
 	p.u.groups.invalidate()
 	p.u.dups.invalidate()
+	p.u.watcher.ensure() // the folder list may have changed
 	if len(p.queued) > 0 {
 		next := p.queued
 		p.queued = nil
@@ -353,6 +354,7 @@ func (p *scanPanel) removeRoot(root string) {
 			p.u.groups.invalidate()
 			p.u.dups.invalidate()
 			p.u.status.refresh()
+			p.u.watcher.ensure()
 		})
 	})
 }

@@ -210,12 +210,14 @@ func (u *ui) showSettings() {
 	size.SetValue(float64(u.prefs.cellSize))
 	sizeLabel := widget.NewLabel(fmt.Sprintf("%d", u.prefs.cellSize))
 	size.OnChanged = func(v float64) { sizeLabel.SetText(fmt.Sprintf("%.0f", v)) }
+	rescan := newRescanSelect(cfg) // watch.go
 
 	form := widget.NewForm(
 		widget.NewFormItem("Vector store", container.NewVBox(storeKind, milvusBox)),
 		widget.NewFormItem("Model", container.NewVBox(modelSel, modelStatus, container.NewHBox(download, makeInt8), progress)),
 		widget.NewFormItem("Results", results),
 		widget.NewFormItem("Thumbnail size", container.NewBorder(nil, nil, nil, sizeLabel, size)),
+		widget.NewFormItem("Rescan unwatched folders every", rescan),
 	)
 	d := dialog.NewCustomConfirm("Settings", "Save", "Cancel", container.NewVScroll(form), func(ok bool) {
 		if !ok {
@@ -235,7 +237,10 @@ func (u *ui) showSettings() {
 		if modelSel.Selected != "" {
 			next.Model = modelSel.Selected
 		}
-		if next.Store == cfg.Store && next.Model == cfg.Model {
+		if m := rescanMinutes(rescan); m > 0 {
+			next.RescanMinutes = m
+		}
+		if next.Store == cfg.Store && next.Model == cfg.Model && next.RescanMinutes == cfg.RescanMinutes {
 			return
 		}
 		if next.Model != cfg.Model {
@@ -245,7 +250,7 @@ func (u *ui) showSettings() {
 			u.showError("Cannot save the settings", err)
 			return
 		}
-		showMessage(u.win, "Settings saved", "The new vector store and model are used when Simili starts again.")
+		showMessage(u.win, "Settings saved", "The new settings are used when Simili starts again.")
 	}, u.win)
 	d.Resize(fyne.NewSize(620, 560))
 	d.Show()

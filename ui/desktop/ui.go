@@ -40,6 +40,7 @@ type ui struct {
 	groups  *groupsView
 	dups    *duplicatesView
 	scanner *scanPanel
+	watcher *folderWatch
 	status  *statusBar
 	tabs    *container.AppTabs
 	split   *container.Split // tabs | detail pane, while the pane is open
@@ -58,6 +59,7 @@ func newUI(a fyne.App, w fyne.Window, be Backend, log *slog.Logger) *ui {
 
 	u.status = newStatusBar(u)
 	u.scanner = newScanPanel(u)
+	u.watcher = newFolderWatch(u)
 	u.filters = newFilterBar(u)
 	u.library = newLibraryView(u)
 	u.results = newResultsView(u)
