@@ -2,7 +2,8 @@
 # gui-screenshot.sh — render the real Simili window under Xvfb against the
 # holidays photos, drive it through the library grid, a drop search, the
 # detail pane, the visual groups, the Duplicates view (same-picture tier;
-# SIMILI_SCREENSHOT_TIER picks another) and Settings, save one PNG per view, and fail if a
+# SIMILI_SCREENSHOT_TIER picks another), Settings and a library folder that went
+# offline (copies of the newest photos, scanned, then renamed away), save one PNG per view, and fail if a
 # view is blank (near-uniform pixels) or the app reports an error.
 #
 #   scripts/gui-screenshot.sh [OUT_DIR]      default OUT_DIR: a temp folder
@@ -22,7 +23,7 @@ SHARED=${SIMILI_SHARED:-$ROOT/../shared}
 PHOTOS=$SHARED/datasets/holidays-1024
 MODEL=$SHARED/models/squeezenet1.1/squeezenet1.1-fp32.onnx
 QUERY=$PHOTOS/100001.jpg
-VIEWS=${SIMILI_SCREENSHOT_VIEWS:-library,results,detail,groups,duplicates,settings}
+VIEWS=${SIMILI_SCREENSHOT_VIEWS:-library,results,detail,groups,duplicates,settings,offline}
 CACHE_ROOT=${SIMILI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/simili}
 ORT=${SIMILI_ONNXRUNTIME:-$CACHE_ROOT/onnxruntime/1.24.1/libonnxruntime.so}
 
@@ -56,7 +57,7 @@ set +e
 SIMILI_CONFIG=$WORK/config.json SIMILI_DATA_DIR=$WORK/data SIMILI_CACHE_DIR=$WORK/cache \
 SIMILI_ONNXRUNTIME=$ORT XDG_CONFIG_HOME=$WORK/xdg HOME=$WORK FYNE_SCALE=1 FYNE_THEME=${FYNE_THEME:-light} \
 SIMILI_SCREENSHOT_DIR=$OUT SIMILI_SCREENSHOT_VIEWS=$VIEWS SIMILI_SCREENSHOT_WIDTH=${SIMILI_SCREENSHOT_WIDTH:-880} \
-SIMILI_SCREENSHOT_SCAN=$PHOTOS SIMILI_SCREENSHOT_QUERY=$QUERY SIMILI_SCREENSHOT_TIER=${SIMILI_SCREENSHOT_TIER:-same} \
+SIMILI_SCREENSHOT_SCAN=$PHOTOS SIMILI_SCREENSHOT_OFFLINE=$WORK/usb-disk SIMILI_SCREENSHOT_QUERY=$QUERY SIMILI_SCREENSHOT_TIER=${SIMILI_SCREENSHOT_TIER:-same} \
 	timeout 600 xvfb-run -a -s "-screen 0 1400x900x24" "$BIN" >"$WORK/app.log" 2>&1
 rc=$?
 set -e

@@ -232,6 +232,8 @@ func (p *scanPanel) finished(res scan.Result, err error) {
 		p.content.Hide()
 		p.u.showError("The scan stopped", err)
 	default:
+		p.infinite.Hide() // a scan that found nothing never swapped it for the bar
+		p.bar.Show()
 		p.bar.Max = 1
 		p.bar.SetValue(1)
 		text := fmt.Sprintf("Scan done: %d new, %d unchanged, %d failed in %s", res.Processed, res.Unchanged, res.Failed, res.Elapsed.Round(100*time.Millisecond))

@@ -30,6 +30,7 @@ import (
 //	SIMILI_SCREENSHOT_QUERY  the image file "dropped" for results and detail
 //	SIMILI_SCREENSHOT_WIDTH  scale the saved PNGs down to this width
 //	SIMILI_SCREENSHOT_TIER   the Duplicates view's tier (identical, same, burst, similar)
+//	SIMILI_SCREENSHOT_OFFLINE  for the offline view: a folder to fill, scan and take away (screenshot_offline.go)
 //
 // A view whose pixels are near-uniform (grey standard deviation below
 // blankStdDev) counts as blank: the run then fails.
@@ -122,6 +123,9 @@ func (u *ui) runScreenshots(s *screenshotPlan) {
 }
 
 func (u *ui) prepareView(s *screenshotPlan, view string) error {
+	if view == "offline" {
+		return u.prepareOfflineShot() // waits for scans: not on the UI goroutine
+	}
 	var err error
 	fyne.DoAndWait(func() {
 		switch view {
