@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"time"
 )
@@ -29,6 +30,10 @@ type Config struct {
 	// SyncBatch is how many vectors go to the store per call (0: 256).
 	// Smaller batches reach a server sooner; larger ones cost fewer calls.
 	SyncBatch int `json:"sync_batch,omitempty"`
+	// ReadOnlyStore opens the embedded store without its write lock, for
+	// commands that only search (`simili similar`): they then work while
+	// an index run holds the store. Never saved.
+	ReadOnlyStore bool `json:"-"`
 	// RescanMinutes is how often watched folders are rescanned when the
 	// system cannot watch them all (inotify's watch limit). 0: 10.
 	RescanMinutes int `json:"rescan_minutes,omitempty"`
@@ -104,18 +109,11 @@ func Load() (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	raw, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-	case err != nil:
-		return Config{}, fmt.Errorf("read config %s: %w", path, err)
-	default:
-		var file Config
-		if err := json.Unmarshal(raw, &file); err != nil {
-			return Config{}, fmt.Errorf("config %s: %w", path, err)
-		}
-		cfg = cfg.Merge(file)
+	file, err := readFile(path)
+	if err != nil {
+		return Config{}, err
 	}
+	cfg = cfg.Merge(file)
 	cfg = cfg.Merge(Config{
 		DataDir:  os.Getenv(EnvDataDir),
 		CacheDir: os.Getenv(EnvCacheDir),
@@ -125,25 +123,108 @@ func Load() (Config, error) {
 	return cfg, nil
 }
 
-// Save writes cfg to the config file atomically.
+// Save records the settings the user chose in cfg: the keys already in the
+// config file, plus every field where cfg differs from what Load returns
+// now. Defaults and environment values that cfg merely carries are not
+// written, so a later change of default or of the environment still
+// applies. The file is replaced atomically and durably (a unique
+// temporary file in the same folder, fsync, rename, fsync of the folder),
+// so a crash or a concurrent Save never leaves a torn or foreign file.
 func Save(cfg Config) error {
 	path, err := ConfigPath()
 	if err != nil {
 		return err
 	}
+	file, err := readFile(path)
+	if err != nil {
+		return err
+	}
+	cur, err := Load()
+	if err != nil {
+		return err
+	}
+	chosen := chosenKeys(file, cur, cfg)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("create config folder: %w", err)
 	}
-	raw, err := json.MarshalIndent(cfg, "", "  ")
+	raw, err := json.MarshalIndent(chosen, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode config: %w", err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(raw, '\n'), 0o600); err != nil {
+	return writeAtomic(path, append(raw, '\n'), 0o600)
+}
+
+// chosenKeys returns file with every saved field where next differs from
+// cur (what Load gives now) replaced by next's value.
+func chosenKeys(file, cur, next Config) Config {
+	out := reflect.ValueOf(&file).Elem()
+	c, n := reflect.ValueOf(cur), reflect.ValueOf(next)
+	for i := range out.NumField() {
+		if out.Type().Field(i).Tag.Get("json") == "-" {
+			continue
+		}
+		if !c.Field(i).Equal(n.Field(i)) {
+			out.Field(i).Set(n.Field(i))
+		}
+	}
+	return file
+}
+
+// readFile returns the config file's own settings (zero when it does not
+// exist).
+func readFile(path string) (Config, error) {
+	var file Config
+	raw, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return file, nil
+	case err != nil:
+		return file, fmt.Errorf("read config %s: %w", path, err)
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		return file, fmt.Errorf("config %s: %w", path, err)
+	}
+	return file, nil
+}
+
+// writeAtomic replaces path with data: a unique temporary file beside it
+// (two writers never share one), fsync, rename, fsync of the folder.
+func writeAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return fmt.Errorf("write config: %w", err)
 	}
+	tmp := f.Name()
+	fail := func(err error) error {
+		_ = f.Close()
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write config %s: %w", path, err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		return fail(err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write config %s: %w", path, err)
+	}
 	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write config: %w", err)
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write config %s: %w", path, err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync config folder: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("sync config folder %s: %w", dir, err)
 	}
 	return nil
 }
@@ -173,6 +254,12 @@ func (c Config) Merge(o Config) Config {
 	}
 	if o.ThumbSize != 0 {
 		c.ThumbSize = o.ThumbSize
+	}
+	if o.SyncBatch != 0 {
+		c.SyncBatch = o.SyncBatch
+	}
+	if o.ReadOnlyStore {
+		c.ReadOnlyStore = true
 	}
 	if o.RescanMinutes != 0 {
 		c.RescanMinutes = o.RescanMinutes

@@ -160,7 +160,11 @@ func storeKey(store string) (string, error) {
 
 func openStore(ctx context.Context, cfg Config, m vector.Model) (vector.Store, error) {
 	if cfg.Store == "" || cfg.Store == "embedded" {
-		s, err := embedded.Open(filepath.Join(cfg.VectorDir(), m.Name), m)
+		open := embedded.Open
+		if cfg.ReadOnlyStore {
+			open = embedded.OpenReadOnly // searches while an index run holds the store
+		}
+		s, err := open(filepath.Join(cfg.VectorDir(), m.Name), m)
 		if err != nil {
 			return nil, fmt.Errorf("open embedded store: %w", err)
 		}

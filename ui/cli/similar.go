@@ -44,6 +44,7 @@ func runSimilar(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	c.over.ReadOnlyStore = true // search only: works while `simili index` holds the store
 	e, err := c.open(ctx, env)
 	if err != nil {
 		return err

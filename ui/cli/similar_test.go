@@ -5,6 +5,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -13,6 +14,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/simili/simili/internal/testenv"
+	"github.com/simili/simili/search/embed"
+	"github.com/simili/simili/search/vector"
+	"github.com/simili/simili/search/vector/embedded"
 )
 
 // TestSimilarRefusesFIFOAndDevices: `simili similar` on a FIFO returns at
@@ -91,5 +97,76 @@ func TestCountFlagsRejectNonsense(t *testing.T) {
 		if !errors.Is(err, ErrUsage) {
 			t.Errorf("simili %s: %v, want a usage error", strings.Join(args, " "), err)
 		}
+	}
+}
+
+// TestSimilarWhileIndexHoldsStore: `simili similar` works while an index
+// run holds the embedded store for writing (here the test holds it, as
+// `simili index` does for its whole run) and finds the query photo first.
+func TestSimilarWhileIndexHoldsStore(t *testing.T) {
+	if _, err := embed.FindRuntime(); err != nil {
+		testenv.Skipf(t, "ONNX Runtime not installed (run `make onnxruntime`): %v", err)
+	}
+	holidays := testenv.Holidays(t)
+	model := testenv.SqueezeNet(t)
+	tmp := isolate(t)
+	photos := filepath.Join(tmp, "photos")
+	if err := os.MkdirAll(photos, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(holidays)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		if filepath.Ext(e.Name()) != ".jpg" || len(names) == 24 {
+			continue
+		}
+		names = append(names, e.Name())
+		if err := os.Link(filepath.Join(holidays, e.Name()), filepath.Join(photos, e.Name())); err != nil {
+			b, rerr := os.ReadFile(filepath.Join(holidays, e.Name()))
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			if err := os.WriteFile(filepath.Join(photos, e.Name()), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ctx := context.Background()
+	run := func(args ...string) (string, string, error) {
+		var out, errOut bytes.Buffer
+		err := Run(ctx, Env{Stdout: &out, Stderr: &errOut}, args)
+		return out.String(), errOut.String(), err
+	}
+	if out, errOut, err := run("index", photos, "--model", "squeezenet", "--model-file", model); err != nil {
+		t.Fatalf("index: %v\n%s%s", err, out, errOut)
+	}
+	spec, err := embed.Builtin("squeezenet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := embedded.Open(filepath.Join(tmp, "data", "vectors", spec.Name), vector.Model{Name: spec.Name, Dim: spec.Dim})
+	if err != nil {
+		t.Fatalf("hold the store as an index run does: %v", err)
+	}
+	defer held.Close()
+
+	query := filepath.Join(photos, names[5])
+	out, errOut, err := run("similar", query, "--model", "squeezenet", "--model-file", model, "-k", "3", "--json")
+	if err != nil {
+		t.Fatalf("similar while the store is held for writing: %v\n%s", err, errOut)
+	}
+	var ms []matchJSON
+	if err := json.Unmarshal([]byte(out), &ms); err != nil {
+		t.Fatalf("similar --json: %v\n%s", err, out)
+	}
+	if len(ms) != 3 || ms[0].Path != query {
+		t.Fatalf("similar to %s: %+v", query, ms)
+	}
+	// The writer still works after the search.
+	if err := held.Upsert(ctx, []vector.Record{{ID: 1 << 40, Vector: make([]float32, spec.Dim-1)}}); !errors.Is(err, vector.ErrDimension) {
+		t.Fatalf("writer after the search: %v", err)
 	}
 }
