@@ -50,47 +50,66 @@ const filterCamera = "bench-10pct"
 // against exact brute force computed here, not by the store.
 func Search(ctx context.Context, name string, open Opener, n, dim, queries int, seed int64) ([]SearchResult, error) {
 	model := vector.Model{Name: fmt.Sprintf("bench%d", dim), Dim: dim}
-	data, qs := ClusteredData(n, queries, dim, seed) // queries: same centres, fresh points
+	// The vectors are drawn batch by batch and never held whole: each batch
+	// updates the exact top 10 of every query, then goes into the store.
+	// At 1M × 512 holding them would add 2 GB to the store's own memory.
+	gen := newClusterGen(n, dim, seed)
+	qs := make([]float32, queries*dim) // drawn first: same centres, fresh points
+	for q := 0; q < queries; q++ {
+		gen.next(qs[q*dim : (q+1)*dim])
+	}
 	inFilter := func(i int) bool { return i%10 == 3 }
+	truth := newTruth(qs, dim, queries)
 
-	buildStart := time.Now()
-	store, err := open(ctx, model)
-	if err != nil {
+	// build counts the store's own calls only (generation and ground
+	// truth left out), as FAISS's train+add does.
+	var build time.Duration
+	timed := func(f func() error) error {
+		t0 := time.Now()
+		err := f()
+		build += time.Since(t0)
+		return err
+	}
+	var store vector.Store
+	if err := timed(func() (err error) { store, err = open(ctx, model); return err }); err != nil {
 		return nil, err
 	}
 	const batch = 2000
+	data := make([]float32, batch*dim)
 	for lo := 0; lo < n; lo += batch {
 		hi := min(n, lo+batch)
 		recs := make([]vector.Record, 0, hi-lo)
 		for i := lo; i < hi; i++ {
+			v := data[(i-lo)*dim : (i-lo+1)*dim]
+			gen.next(v)
 			m := facet.Meta{Model: "bench-other"}
 			if inFilter(i) {
 				m.Model = filterCamera
 			}
-			recs = append(recs, vector.Record{ID: int64(i + 1), Vector: data[i*dim : (i+1)*dim], Meta: m})
+			recs = append(recs, vector.Record{ID: int64(i + 1), Vector: v, Meta: m})
 		}
-		if err := store.Upsert(ctx, recs); err != nil {
+		truth.add(data[:(hi-lo)*dim], lo, inFilter)
+		if err := timed(func() error { return store.Upsert(ctx, recs) }); err != nil {
 			store.Close()
 			return nil, fmt.Errorf("fill %s: %w", name, err)
 		}
 	}
-	if err := store.Flush(ctx); err != nil {
+	if err := timed(func() error { return store.Flush(ctx) }); err != nil {
 		store.Close()
 		return nil, err
 	}
-	buildS := time.Since(buildStart).Seconds()
+	buildS := build.Seconds()
 	if err := store.Close(); err != nil {
 		return nil, err
 	}
 
-	truthAll := exactTop10(data, qs, dim, queries, nil)
-	truthFiltered := exactTop10(data, qs, dim, queries, inFilter)
-	data = nil // let the generated vectors go before measuring the store
+	truthAll, truthFiltered := truth.ids()
+	data = nil
 	runtime.GC()
 	debug.FreeOSMemory()
 	before := rssBytes()
 	start := time.Now()
-	store, err = open(ctx, model)
+	store, err := open(ctx, model)
 	if err != nil {
 		return nil, fmt.Errorf("reopen %s: %w", name, err)
 	}
@@ -159,50 +178,74 @@ func overlap(hits []vector.Hit, truth []int64) float64 {
 	return float64(got) / float64(len(truth))
 }
 
-// exactTop10 brute-forces the true top 10 ids (1-based) per query.
-func exactTop10(data, qs []float32, dim, queries int, keep func(int) bool) [][]int64 {
-	n := len(data) / dim
-	out := make([][]int64, queries)
+// truth is the exact top 10 (ids 1-based) of each query, unfiltered and
+// under the filter, updated batch by batch as the vectors are drawn.
+type truth struct {
+	qs        []float32
+	dim       int
+	all, filt [][]hit
+}
+
+type hit struct {
+	id int64
+	s  float32
+}
+
+func newTruth(qs []float32, dim, queries int) *truth {
+	return &truth{qs: qs, dim: dim, all: make([][]hit, queries), filt: make([][]hit, queries)}
+}
+
+// add scores the batch (vector j has index first+j) against every query,
+// the queries split over GOMAXPROCS goroutines.
+func (t *truth) add(batch []float32, first int, keep func(int) bool) {
+	dim := t.dim
+	m := len(batch) / dim
+	queries := len(t.all)
 	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+	workers := max(1, min(runtime.GOMAXPROCS(0), queries))
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for q := range next {
-				type hit struct {
-					id int64
-					s  float32
-				}
-				var top []hit
-				qv := qs[q*dim : (q+1)*dim]
-				for i := 0; i < n; i++ {
-					if keep != nil && !keep(i) {
-						continue
-					}
-					s := dot(qv, data[i*dim:(i+1)*dim])
-					if len(top) < 10 || s > top[len(top)-1].s {
-						top = append(top, hit{int64(i + 1), s})
-						sort.Slice(top, func(a, b int) bool { return top[a].s > top[b].s })
-						if len(top) > 10 {
-							top = top[:10]
-						}
+			for q := w; q < queries; q += workers {
+				qv := t.qs[q*dim : (q+1)*dim]
+				for j := 0; j < m; j++ {
+					s := dot(qv, batch[j*dim:(j+1)*dim])
+					h := hit{int64(first + j + 1), s}
+					t.all[q] = pushTop10(t.all[q], h)
+					if keep(first + j) {
+						t.filt[q] = pushTop10(t.filt[q], h)
 					}
 				}
-				ids := make([]int64, len(top))
-				for i, h := range top {
-					ids[i] = h.id
-				}
-				out[q] = ids
 			}
 		}()
 	}
-	for q := 0; q < queries; q++ {
-		next <- q
-	}
-	close(next)
 	wg.Wait()
-	return out
+}
+
+func pushTop10(top []hit, h hit) []hit {
+	if len(top) == 10 && h.s <= top[9].s {
+		return top
+	}
+	top = append(top, h)
+	sort.Slice(top, func(a, b int) bool { return top[a].s > top[b].s })
+	if len(top) > 10 {
+		top = top[:10]
+	}
+	return top
+}
+
+func (t *truth) ids() (all, filtered [][]int64) {
+	conv := func(hs [][]hit) [][]int64 {
+		out := make([][]int64, len(hs))
+		for q, top := range hs {
+			for _, h := range top {
+				out[q] = append(out[q], h.id)
+			}
+		}
+		return out
+	}
+	return conv(t.all), conv(t.filt)
 }
 
 // rssBytes reads this process's resident set size.

@@ -10,36 +10,39 @@ import (
 // bunch by scene, rather than uniform noise (on which every index looks
 // either perfect or hopeless). Stored flat: vector i is v[i*dim:(i+1)*dim].
 func ClusteredVectors(n, dim int, seed int64) []float32 {
-	data, _ := ClusteredData(n, 0, dim, seed)
-	return data
+	g := newClusterGen(n, dim, seed)
+	out := make([]float32, n*dim)
+	for i := 0; i < n; i++ {
+		g.next(out[i*dim : (i+1)*dim])
+	}
+	return out
 }
 
-// ClusteredData returns n vectors and q queries around the same centres:
-// exactly ClusteredVectors(n+q) split in two, without holding both
-// (a query slice of the n+q array would keep all of it alive: 2 GB at
-// 1M × 512).
-func ClusteredData(n, q, dim int, seed int64) (data, queries []float32) {
+// clusterGen draws unit vectors around max(10, n/50) gaussian centres,
+// one at a time, so a benchmark need not hold them all.
+type clusterGen struct {
+	rng     *rand.Rand
+	centres []float32
+	k, dim  int
+}
+
+func newClusterGen(n, dim int, seed int64) *clusterGen {
 	rng := rand.New(rand.NewSource(seed))
 	k := max(10, n/50)
 	centres := make([]float32, k*dim)
 	for i := range centres {
 		centres[i] = float32(rng.NormFloat64())
 	}
-	data, queries = make([]float32, n*dim), make([]float32, q*dim)
-	for i := 0; i < n+q; i++ {
-		c := centres[rng.Intn(k)*dim:]
-		var v []float32
-		if i < n {
-			v = data[i*dim : (i+1)*dim]
-		} else {
-			v = queries[(i-n)*dim : (i-n+1)*dim]
-		}
-		for j := range v {
-			v[j] = c[j] + float32(rng.NormFloat64()*0.6)
-		}
-		normalise(v)
+	return &clusterGen{rng: rng, centres: centres, k: k, dim: dim}
+}
+
+// next fills v (dim values) with the next vector.
+func (g *clusterGen) next(v []float32) {
+	c := g.centres[g.rng.Intn(g.k)*g.dim:]
+	for j := range v {
+		v[j] = c[j] + float32(g.rng.NormFloat64()*0.6)
 	}
-	return data, queries
+	normalise(v)
 }
 
 func normalise(v []float32) {
