@@ -12,8 +12,9 @@ import (
 
 // Catalog is an open catalog database. It is safe for concurrent use.
 type Catalog struct {
-	db   *sql.DB
-	path string
+	db    *sql.DB
+	path  string
+	scans scanLocks // the running scans this process owns (scan.go)
 }
 
 // Open opens (creating if needed) the catalog at path and migrates it to the
@@ -39,7 +40,10 @@ func Open(ctx context.Context, path string) (*Catalog, error) {
 func (c *Catalog) Path() string { return c.path }
 
 // Close closes the database.
-func (c *Catalog) Close() error { return c.db.Close() }
+func (c *Catalog) Close() error {
+	c.scans.releaseAll()
+	return c.db.Close()
+}
 
 func (c *Catalog) migrate(ctx context.Context) error {
 	var version int

@@ -196,6 +196,12 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	s.gen = gen
+	ended := false
+	defer func() {
+		if !ended { // an early return below: never leave the scan "running"
+			_ = cat.EndScan(context.WithoutCancel(ctx), catalog.ScanRecord{ID: gen, State: "failed"})
+		}
+	}()
 	for _, r := range s.roots {
 		if err := cat.AddRoot(ctx, r); err != nil {
 			return Result{}, err
@@ -370,6 +376,7 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 	}
 	s.setProgress(func(p *Progress) { p.Done = true })
 	final := s.snapshot()
+	ended = true
 	if err := s.opt.Catalog.EndScan(bg, catalog.ScanRecord{ID: s.gen, State: state, Found: final.Found,
 		Processed: final.Processed, Skipped: final.Skipped, Failed: final.Failed}); err != nil && writeErr == nil {
 		writeErr = err

@@ -49,6 +49,12 @@ func (e *Engine) Index(ctx context.Context, roots []string, opt IndexOptions) (s
 	case !errors.Is(modelErr, embed.ErrModelMissing):
 		return scan.Result{}, modelErr
 	}
+	// A store that refuses this process (the embedded store is open in
+	// another one) refuses the scan before it is recorded; only an
+	// unreachable server lets the scan go on with the work kept pending.
+	if err := e.store.Connected(ctx); err != nil && !isUnavailable(err) {
+		return scan.Result{}, fmt.Errorf("index: %w", err)
+	}
 	res, err := scan.Run(ctx, roots, so)
 	if err == nil && res.StoreOffline == nil && res.Pending > 0 && !res.Cancelled {
 		// Work an earlier run left pending (the store was away) goes now,

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -140,5 +141,42 @@ func TestKilledIndexLeavesNoSilentGap(t *testing.T) {
 	}
 	if err := storesync.New(eng.Catalog(), eng.Store(), eng.StoreKey(), 0, nil).Verify(ctx); err != nil {
 		t.Fatalf("verify after sync: %v", err)
+	}
+}
+
+// TestScanRefusedByTheStoreLockIsNotLeftRunning reproduces issue 14 case
+// 6's second half: an index refused because another process has the
+// embedded store open stayed "running" in stats for ever.
+func TestScanRefusedByTheStoreLockIsNotLeftRunning(t *testing.T) {
+	requireRuntime(t)
+	root := t.TempDir()
+	photos := filepath.Join(root, "photos")
+	if err := os.MkdirAll(photos, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyHolidays(t, photos, 0, 2)
+	ctx := t.Context()
+	holder, err := Open(ctx, testConfig(t, root), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if err := holder.StoreStatus(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eng, err := Open(ctx, testConfig(t, root), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if _, err := eng.Index(ctx, []string{photos}, IndexOptions{}); err == nil || !strings.Contains(err.Error(), "locked") {
+		t.Fatalf("index while another engine holds the store: %v, want a lock error", err)
+	}
+	st, err := eng.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.LastScan != nil && st.LastScan.State == "running" {
+		t.Fatalf("the refused scan is shown as %+v", *st.LastScan)
 	}
 }

@@ -55,6 +55,9 @@ func (e *Engine) Stats(ctx context.Context) (Stats, error) {
 	if st.Roots, err = e.cat.Roots(ctx); err != nil {
 		return st, err
 	}
+	if _, err := e.cat.ReapScans(ctx); err != nil { // scans whose process died
+		return st, err
+	}
 	if r, ok, err := e.cat.LastScan(ctx); err != nil {
 		return st, err
 	} else if ok {
