@@ -95,6 +95,7 @@ func (v *groupsView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		t.Show()
 		t.onTap = func() { v.u.openPhoto(p, false) }
 		t.show(p.Hash, v.u.thumbs.Get(p.Hash, t.imageReady(p.Hash)), "")
+		t.setOffline(p.Offline)
 	}
 	if n := len(g.Photos) - rowThumbs; n > 0 {
 		more.SetText(fmt.Sprintf("+%d", n))

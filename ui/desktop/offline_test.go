@@ -30,7 +30,8 @@ func (b offlineFirstRun) Config() engine.Config {
 }
 
 // TestOfflinePhotosWearABadge: photos whose library folder is offline show
-// the "offline" badge in the grid and in results; the others do not.
+// the "offline" badge in the grid, in results and in visual groups; the
+// others do not.
 func TestOfflinePhotosWearABadge(t *testing.T) {
 	be := newFakeBackend(60)
 	offline := map[string]bool{}
@@ -71,6 +72,17 @@ func TestOfflinePhotosWearABadge(t *testing.T) {
 	}
 	u.act(func() { u.handleDrop([]fyne.URI{storage.NewFileURI(photo)}) })
 	u.withUI(func() { check("results", shownCells(u.results.grid)) })
+
+	u.act(func() { u.tabs.SelectIndex(2) })
+	u.withUI(func() {
+		var cells []*thumbCell
+		for _, o := range test.LaidOutObjects(u.groups.list) {
+			if th, ok := o.(*tappableThumb); ok && th.Visible() && th.hash != "" {
+				cells = append(cells, th.thumbCell)
+			}
+		}
+		check("visual groups", cells)
+	})
 
 	// A recycled cell that now shows an online photo loses the badge.
 	u.withUI(func() {
