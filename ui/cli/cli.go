@@ -78,6 +78,9 @@ func usage(w io.Writer) {
 type common struct {
 	over     engine.Config
 	logLevel string
+	// managingModels silences the "Using X: Y is not downloaded yet" line
+	// for `simili model`, which is how Y gets installed.
+	managingModels bool
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -107,9 +110,9 @@ func (c *common) open(ctx context.Context, env Env) (*engine.Engine, error) {
 		return nil, err
 	}
 	// Not an error: the library works with the installed model meanwhile.
-	if c := e.ModelChoice(); c.FellBack() {
-		how := fmt.Sprintf("`simili model fetch %s` downloads it (offline: `simili model import %s FILE`)", c.Configured, c.Configured)
-		fmt.Fprintln(env.Stderr, c.Notice(how))
+	if mc := e.ModelChoice(); mc.FellBack() && !c.managingModels {
+		how := fmt.Sprintf("`simili model fetch %s` downloads it (offline: `simili model import %s FILE`)", mc.Configured, mc.Configured)
+		fmt.Fprintln(env.Stderr, mc.Notice(how))
 	}
 	return e, nil
 }

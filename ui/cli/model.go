@@ -14,7 +14,7 @@ import (
 )
 
 func runModel(ctx context.Context, env Env, args []string) error {
-	var c common
+	c := common{managingModels: true}
 	fs := newFlags(env, "model", "list | fetch NAME | import NAME FILE | quantize NAME [--photos DIR]")
 	c.register(fs)
 	photos := fs.String("photos", "", "quantize: a folder of your photos to calibrate the int8 model with (default: the library's folders)")

@@ -55,6 +55,9 @@ func TestOfflineFirstRunAndOfflineFolder(t *testing.T) {
 	if !strings.Contains(out, "4 processed (4 embedded") {
 		t.Fatalf("index output: %s", out)
 	}
+	if _, errOut := run("model", "list"); strings.Contains(errOut, "Using SqueezeNet") {
+		t.Errorf("`simili model` repeats the fallback notice: %s", errOut)
+	}
 	out, _ = run("similar", filepath.Join(dir, "100001.jpg"), "-k", "2")
 	if !strings.Contains(out, "100002.jpg") {
 		t.Fatalf("similar with the fallback model: %s", out)

@@ -77,6 +77,10 @@ func (d *detailPane) show(e navEntry) {
 	d.u.setDetailVisible(true)
 	d.name.SetText(e.title())
 	d.path.SetText(d.filePath())
+	offline := e.File == "" && e.Photo.Offline
+	if offline {
+		d.path.SetText(d.filePath() + " — offline: its disk is not connected")
+	}
 	var rows []fyne.CanvasObject
 	if e.File == "" {
 		rows = fieldRows(photoFields(e.Photo))
@@ -99,6 +103,9 @@ func (d *detailPane) show(e navEntry) {
 	}
 	d.preview.Image = img
 	d.preview.Refresh()
+	if offline {
+		return // the file cannot be read now: the cached thumbnail is the preview
+	}
 	be, path := d.u.be, d.filePath()
 	d.u.goBackground(func(ctx context.Context) {
 		im, err := be.Preview(ctx, path, previewSide)

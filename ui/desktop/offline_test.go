@@ -84,6 +84,18 @@ func TestOfflinePhotosWearABadge(t *testing.T) {
 		check("visual groups", cells)
 	})
 
+	// The detail pane of an offline photo says so and does not try (and
+	// fail, in red) to read the file.
+	u.act(func() { u.openPhoto(be.photos[0], false) })
+	u.withUI(func() {
+		if !strings.Contains(u.detail.path.Text, "offline") {
+			t.Errorf("detail path %q does not say the photo is offline", u.detail.path.Text)
+		}
+		if u.status.problem.Text != "" {
+			t.Errorf("status shows %q for an offline photo", u.status.problem.Text)
+		}
+	})
+
 	// A recycled cell that now shows an online photo loses the badge.
 	u.withUI(func() {
 		c := newThumbCell(fyne.NewSize(100, 100))
