@@ -173,7 +173,7 @@ func milvusCtl(t *testing.T, ctl, action string) {
 func TestMilvusOutage(t *testing.T) {
 	ctl := os.Getenv(milvusCtlEnv)
 	if ctl == "" {
-		t.Skipf("%s not set: this test stops and restarts the Milvus server, so it runs only in `make test-milvus` with %[1]s set to scripts/milvus-server.sh", milvusCtlEnv)
+		testenv.Skipf(t, "%s not set: this test stops and restarts the Milvus server, so it runs only in `make test-milvus` with %[1]s set to scripts/milvus-server.sh", milvusCtlEnv)
 	}
 	exact, dir := holidaysEngine(t)
 	cfg := testConfig(t, t.TempDir())

@@ -52,6 +52,8 @@ type Store struct {
 	// idPage is how many ids one query of IDs returns (Milvus caps a
 	// query's limit at 16384); tests lower it to exercise the paging.
 	idPage int
+	// slowLog overrides slowCall (tests).
+	slowLog time.Duration
 
 	// Reads are Strong until one succeeds after the last delete; see
 	// readLevel. deletes counts Delete and Drop calls; strongAt is 1 + the
@@ -141,17 +143,16 @@ func (s *Store) client() (client.Client, error) {
 
 var errClosed = errors.New("milvus store is closed")
 
-// wrap classifies an SDK error: transport failures and time-outs also wrap
+// wrap classifies an SDK error and says it plainly (errors.go): transport
+// failures, time-outs and a server still starting up also wrap
 // vector.ErrUnavailable (the caller keeps the work pending and retries
-// later); anything else is a real failure and keeps only its message.
+// later); anything else is a real failure.
 func (s *Store) wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if unavailable(err) {
-		return fmt.Errorf("%s on %s: %w: %w", op, s.cfg.Redacted(), err, vector.ErrUnavailable)
-	}
-	return fmt.Errorf("%s on %s: %w", op, s.cfg.Redacted(), err)
+	s.log.Debug("milvus call failed", "op", op, "err", err)
+	return describe(op, s.cfg.Redacted(), s.name, err)
 }
 
 func unavailable(err error) bool {
@@ -183,7 +184,23 @@ func (s *Store) call(ctx context.Context, op string, fn func(ctx context.Context
 	}
 	cctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
+	// Say what a slow call waits for instead of hanging silently (the
+	// first call after a server restart takes ~25 s).
+	slow := time.AfterFunc(s.slowAfter(), func() {
+		s.log.Warn("waiting for Milvus: after a restart it serves a collection again only once its query node has caught up (about 25 s)",
+			"op", op, "collection", s.name, "server", s.cfg.Redacted(), "timeout", s.cfg.Timeout)
+	})
+	defer slow.Stop()
 	return s.wrap(op, fn(cctx, cl))
+}
+
+// slowAfter is how long a call may take before the store logs what it
+// waits for.
+func (s *Store) slowAfter() time.Duration {
+	if s.slowLog > 0 {
+		return s.slowLog
+	}
+	return slowCall
 }
 
 func (s *Store) schema() *entity.Schema {
@@ -529,8 +546,8 @@ func (s *Store) Flush(ctx context.Context) error {
 	err := s.call(ctx, "flush "+s.name, func(ctx context.Context, cl client.Client) error {
 		return cl.Flush(ctx, s.name, true)
 	})
-	if err != nil && !errors.Is(err, vector.ErrUnavailable) {
-		s.log.Warn("flush refused; the writes are in Milvus's log all the same", "err", firstLine(err.Error()))
+	if err != nil && (!errors.Is(err, vector.ErrUnavailable) || isRestarting(err)) {
+		s.log.Warn("flush refused; the writes are in Milvus's log all the same", "err", err)
 		return nil
 	}
 	return err
