@@ -179,6 +179,7 @@ type scanner struct {
 
 	unreadable []string // folders the walk could not read: nothing under them is deleted
 	badRoots   map[string]bool
+	fails      *failureTracker // recorded failures met again (failures.go)
 
 	rootStates map[string]catalog.RootState // as recorded before this scan
 	allRoots   []string                     // every library folder in the catalog
@@ -218,6 +219,7 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	s.fails = newFailureTracker(failures)
 	s.embedded = map[string]bool{}
 	if s.model != "" {
 		if s.embedded, err = cat.EmbeddedHashes(ctx, s.model); err != nil {
@@ -249,6 +251,9 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 			onSkip: func(path, reason string, err error) {
 				s.opt.Log.Warn("skipped", "path", path, "reason", reason, "err", err)
 				s.problem(Problem{Path: path, Reason: reason, Err: err})
+				if folderReason(reason) {
+					s.recordFolderProblem(ctx, path, reason, err)
+				}
 				if reason == "unreadable-folder" {
 					s.mu.Lock()
 					s.unreadable = append(s.unreadable, path)
@@ -256,6 +261,7 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 				}
 			},
 			onFile: func(c candidate) error {
+				s.fails.meet(c.path)
 				if st, ok := states[c.path]; ok {
 					if st.Size == c.size && st.ModTime.Equal(c.modTime) && !s.needsWork(st.Hash) {
 						unchangedMu.Lock()
@@ -353,6 +359,9 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 			writeErr = s.removeGonePaths(ctx)
 		} else {
 			writeErr = s.removeGone(ctx)
+			if writeErr == nil {
+				writeErr = s.forgetStaleFailures(bg)
+			}
 		}
 	}
 	if s.opt.Sync != nil && writeErr == nil {
@@ -465,7 +474,9 @@ func (s *scanner) process(j job) outcome {
 	}
 	format, ok := imagefile.Sniff(data)
 	if !ok {
-		o.skip = "not-an-image"
+		if o.fail, o.err = notAnImage(j.c.path, len(data)); o.fail == "" {
+			o.skip = "not-an-image"
+		}
 		return o
 	}
 	sum := sha256.Sum256(data)
