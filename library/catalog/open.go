@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -23,7 +25,10 @@ func Open(ctx context.Context, path string) (*Catalog, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create catalog folder: %w", err)
 	}
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	dsn, err := dsnFor(path)
+	if err != nil {
+		return nil, fmt.Errorf("open catalog %s: %w", path, err)
+	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open catalog %s: %w", path, err)
@@ -34,6 +39,24 @@ func Open(ctx context.Context, path string) (*Catalog, error) {
 		return nil, fmt.Errorf("catalog %s: %w", path, err)
 	}
 	return c, nil
+}
+
+// dsnFor returns the SQLite URI of the database at path with the
+// connection settings. The path is percent-encoded, so a folder named with
+// '?', '#' or '%' cannot end the file name early or be decoded into
+// another one (SQLite decodes %XX in URI file names).
+func dsnFor(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // C:/x on Windows becomes file:///C:/x
+	}
+	u := url.URL{Scheme: "file", Path: p}
+	q := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	return u.String() + "?" + q, nil
 }
 
 // Path returns the database file's path.
