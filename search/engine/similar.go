@@ -124,6 +124,12 @@ func (e *Engine) SimilarToVector(ctx context.Context, vec []float32, q SimilarQu
 		if err != nil {
 			return nil, err
 		}
+		if !q.Filter.IsZero() && !q.Filter.Match(p.VectorMeta()) {
+			// A store may hold a value cut to its limit (Milvus: 2048
+			// bytes, invalid UTF-8 replaced); the catalog's true value
+			// decides.
+			continue
+		}
 		out = append(out, Match{Photo: p, Score: h.Score})
 		if len(out) == q.K {
 			break

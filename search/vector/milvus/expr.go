@@ -38,7 +38,7 @@ func quote(s string) string {
 				b.WriteString(strconv.FormatInt(int64(r), 16))
 				continue
 			}
-			b.WriteRune(r) // invalid UTF-8 becomes U+FFFD, which no stored value holds
+			b.WriteRune(r) // values come through storable: always valid UTF-8
 		}
 	}
 	b.WriteByte('"')
@@ -75,7 +75,7 @@ func expression(f facet.Filter) string {
 		case facet.Equals:
 			alts := make([]string, len(c.Fields))
 			for i, fld := range c.Fields {
-				alts[i] = fields[fld] + " == " + quote(c.Text)
+				alts[i] = fields[fld] + " == " + quote(storable(c.Text))
 			}
 			if len(alts) == 1 {
 				parts = append(parts, alts[0])
@@ -83,34 +83,35 @@ func expression(f facet.Filter) string {
 				parts = append(parts, "("+strings.Join(alts, " or ")+")")
 			}
 		case facet.Within:
-			fld := fields[c.Fields[0]]
-			parts = append(parts, "("+fld+" == "+quote(c.Text)+" or ("+
-				fld+" >= "+quote(c.Text+"/")+" and "+fld+" < "+quote(facet.UpperBound(c.Text))+"))")
+			// Stored folders went through storable; a folder below dir
+			// becomes storable(dir) + "/" + … or, cut, storable(dir) itself.
+			fld, dir := fields[c.Fields[0]], storable(c.Text)
+			parts = append(parts, "("+fld+" == "+quote(dir)+" or ("+
+				fld+" >= "+quote(dir+"/")+" and "+fld+" < "+quote(facet.UpperBound(dir))+"))")
 		}
 	}
 	return strings.Join(parts, " and ")
 }
 
-// checkString refuses a metadata value Milvus would reject or alter, with a
-// message that names the field instead of a bare gRPC error.
-func checkString(id int64, field, v string) error {
-	if len(v) > maxVarChar {
-		return &ValueError{ID: id, Field: field, Reason: "is " + strconv.Itoa(len(v)) + " bytes, Milvus's limit here is " + strconv.Itoa(maxVarChar)}
-	}
+// storable returns v as the collection holds it: invalid UTF-8 (a folder
+// name from a non-UTF-8 file system) has each invalid run replaced by
+// U+FFFD, and a value longer than maxVarChar bytes is cut at the last rune
+// boundary that fits. Milvus refuses both as they are, and one refused
+// value would fail its whole batch. The catalog keeps the true value;
+// filters go through storable too (see expression), so a filter on the
+// true value still matches. The only cost: values that agree in their
+// first 2048 bytes, or differ only in their invalid bytes, are one value
+// to Milvus's filters.
+func storable(v string) string {
 	if !utf8.ValidString(v) {
-		return &ValueError{ID: id, Field: field, Reason: "is not valid UTF-8"}
+		v = strings.ToValidUTF8(v, "\uFFFD")
 	}
-	return nil
-}
-
-// ValueError reports a record whose metadata cannot be stored in Milvus.
-// The sync should skip that photo (and say why) rather than retry it.
-type ValueError struct {
-	ID     int64
-	Field  string
-	Reason string
-}
-
-func (e *ValueError) Error() string {
-	return "photo " + strconv.FormatInt(e.ID, 10) + ": " + e.Field + " " + e.Reason
+	if len(v) <= maxVarChar {
+		return v
+	}
+	cut := maxVarChar
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return v[:cut]
 }

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/milvus-io/milvus-sdk-go/v2/client"
 	"github.com/milvus-io/milvus-sdk-go/v2/entity"
@@ -30,7 +29,7 @@ const (
 	fMake, fModel, fLens, fFolder  = "camera_make", "camera_model", "lens", "folder"
 	fHasGPS                        = "has_gps"
 	// maxVarChar is the VarChar max_length of the string fields, in bytes;
-	// longer values are refused with a ValueError, never truncated.
+	// longer values are stored cut to it (see storable).
 	maxVarChar = 2048
 	maxTopK    = 16384 // Milvus's limit on topK
 	maxEf      = 32768 // Milvus's limit on HNSW ef
@@ -280,11 +279,6 @@ func (s *Store) Upsert(ctx context.Context, recs []vector.Record) error {
 		if len(r.Vector) != s.model.Dim {
 			return fmt.Errorf("photo %d: %d values for %s: %w", r.ID, len(r.Vector), s.model, vector.ErrDimension)
 		}
-		for _, f := range []struct{ name, v string }{{fMake, r.Meta.Make}, {fModel, r.Meta.Model}, {fLens, r.Meta.Lens}, {fFolder, r.Meta.Folder}} {
-			if err := checkString(r.ID, f.name, f.v); err != nil {
-				return err
-			}
-		}
 	}
 	recs = lastWins(recs)
 	for lo := 0; lo < len(recs); lo += s.cfg.BatchSize {
@@ -298,8 +292,8 @@ func (s *Store) Upsert(ctx context.Context, recs []vector.Record) error {
 			if !r.Meta.TakenAt.IsZero() {
 				taken[i], hasDate[i] = r.Meta.TakenAt.Unix(), true
 			}
-			mk[i], md[i], ln[i] = r.Meta.Make, r.Meta.Model, r.Meta.Lens
-			fd[i] = strings.TrimRight(r.Meta.Folder, "/")
+			mk[i], md[i], ln[i] = storable(r.Meta.Make), storable(r.Meta.Model), storable(r.Meta.Lens)
+			fd[i] = storable(strings.TrimRight(r.Meta.Folder, "/"))
 			hasGPS[i] = r.Meta.HasGPS
 		}
 		err := s.call(ctx, fmt.Sprintf("upsert %d records into %s", n, s.name), func(ctx context.Context, cl client.Client) error {
@@ -361,11 +355,6 @@ func (s *Store) Search(ctx context.Context, q []float32, k int, f facet.Filter, 
 	}
 	if k <= 0 {
 		return nil, nil
-	}
-	for _, v := range []string{f.Camera, f.Lens, f.Folder} {
-		if !utf8.ValidString(v) {
-			return nil, nil // stored values are valid UTF-8 (Upsert checks), so none can match
-		}
 	}
 	k = min(k, maxTopK)
 	expr := expression(f)

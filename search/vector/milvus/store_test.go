@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/simili/simili/internal/testenv"
 	"github.com/simili/simili/library/facet"
@@ -185,35 +186,78 @@ func TestUnknownDates(t *testing.T) {
 	}
 }
 
-// TestRefusedValues checks that values Milvus cannot hold are refused with a
-// ValueError naming the photo, before anything is written.
-func TestRefusedValues(t *testing.T) {
+// TestOverlongAndInvalidValuesGoThrough reproduces issue 14 case 3 on the
+// real server: a photo whose camera model is 5,000 bytes (Milvus holds
+// 2,048) made its whole batch fail, for ever. Now the batch of 14 valid
+// photos and that one is stored whole, with over-long values cut at a
+// rune boundary and invalid UTF-8 (a non-UTF-8 folder name) replaced; and
+// filters on the true values, as the catalog keeps them, still find them.
+func TestOverlongAndInvalidValuesGoThrough(t *testing.T) {
 	cfg := serverConfig(t, "FLAT")
-	s := openTemp(t, cfg, vector.Model{Name: "refuse", Dim: 2})
+	s := openTemp(t, cfg, vector.Model{Name: "limits", Dim: 2})
+	longModel := "EOS " + strings.Repeat("é", 2500) // 5,004 bytes, cut inside no rune
+	longFolder := "/pics/" + strings.Repeat("d", maxVarChar)
+	latin1 := "/pics/Fr\xe9d\xe9ric" // ISO-8859-1 bytes, not UTF-8
+	var recs []vector.Record
+	for i := range 14 {
+		recs = append(recs, vector.Record{ID: int64(i + 1), Vector: []float32{1, float32(i)}, Meta: facet.Meta{Model: "DMC-FX33", Folder: "/pics/ok"}})
+	}
+	recs = append(recs,
+		vector.Record{ID: 15, Vector: []float32{0, 1}, Meta: facet.Meta{Model: longModel, Folder: "/pics/ok"}},
+		vector.Record{ID: 16, Vector: []float32{1, 1}, Meta: facet.Meta{Lens: strings.Repeat("x", maxVarChar+1), Folder: longFolder + "/sub"}},
+		vector.Record{ID: 17, Vector: []float32{1, -1}, Meta: facet.Meta{Make: "Ca\xffnon", Folder: latin1}},
+		vector.Record{ID: 18, Vector: []float32{-1, 1}, Meta: facet.Meta{Folder: latin1 + "/2008"}},
+	)
+	if err := s.Upsert(t.Context(), recs); err != nil {
+		t.Fatalf("upsert with over-long and invalid values: %v", err)
+	}
+	if n, err := s.Count(t.Context()); err != nil || n != 18 {
+		t.Fatalf("Count() = %d, %v; want 18", n, err)
+	}
 	tests := []struct {
-		name  string
-		meta  facet.Meta
-		field string
+		name string
+		f    facet.Filter
+		want []int64
 	}{
-		{"long folder", facet.Meta{Folder: "/" + strings.Repeat("x", maxVarChar)}, fFolder},
-		{"long lens", facet.Meta{Lens: strings.Repeat("é", maxVarChar/2+1)}, fLens},
-		{"bad utf-8", facet.Meta{Make: "Ca\xffnon"}, fMake},
+		{"5,000-byte camera model", facet.Filter{Camera: longModel}, []int64{15}},
+		{"valid camera model", facet.Filter{Camera: "DMC-FX33"}, []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}},
+		{"over-long lens", facet.Filter{Lens: strings.Repeat("x", maxVarChar+1)}, []int64{16}},
+		{"over-long folder", facet.Filter{Folder: longFolder}, []int64{16}},
+		{"non-UTF-8 make", facet.Filter{Camera: "Ca\xffnon"}, []int64{17}},
+		{"non-UTF-8 folder and below", facet.Filter{Folder: latin1}, []int64{17, 18}},
+		{"below a non-UTF-8 folder", facet.Filter{Folder: latin1 + "/2008"}, []int64{18}},
+		{"other non-UTF-8 name", facet.Filter{Camera: "Ca\xfenon"}, []int64{17}}, // documented: invalid bytes are one value to Milvus
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := s.Upsert(t.Context(), []vector.Record{{ID: 1, Vector: []float32{1, 0}}, {ID: 7, Vector: []float32{0, 1}, Meta: tt.meta}})
-			var ve *ValueError
-			if !errors.As(err, &ve) || ve.ID != 7 || ve.Field != tt.field {
-				t.Fatalf("err = %v, want a ValueError for photo 7's %s", err, tt.field)
-			}
-		})
+		hits, err := s.Search(t.Context(), []float32{1, 0}, 30, tt.f, vector.SearchOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		var got []int64
+		for _, h := range hits {
+			got = append(got, h.ID)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
 	}
-	if n, err := s.Count(t.Context()); err != nil || n != 0 {
-		t.Fatalf("after refused upserts Count() = %d, %v; want 0", n, err)
+}
+
+func TestStorable(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Canon", "Canon"},
+		{strings.Repeat("a", maxVarChar), strings.Repeat("a", maxVarChar)},
+		{strings.Repeat("a", maxVarChar+1), strings.Repeat("a", maxVarChar)},
+		{"a" + strings.Repeat("é", maxVarChar/2), "a" + strings.Repeat("é", maxVarChar/2-1)}, // never half a rune
+		{"Fr\xe9d\xe9ric", "Fr\uFFFDd\uFFFDric"},
+		{"\xff\xfe", "\uFFFD"},
 	}
-	// A maximal value is still fine.
-	if err := s.Upsert(t.Context(), []vector.Record{{ID: 2, Vector: []float32{1, 0}, Meta: facet.Meta{Folder: "/" + strings.Repeat("x", maxVarChar-1)}}}); err != nil {
-		t.Fatalf("folder of %d bytes: %v", maxVarChar, err)
+	for _, tt := range tests {
+		got := storable(tt.in)
+		if got != tt.want || !utf8.ValidString(got) || len(got) > maxVarChar {
+			t.Errorf("storable(%q…) = %q… (%d bytes), want %q…", tt.in[:min(12, len(tt.in))], got[:min(12, len(got))], len(got), tt.want[:min(12, len(tt.want))])
+		}
 	}
 }
 
