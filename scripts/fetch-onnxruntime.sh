@@ -35,7 +35,7 @@ PIN_npm_aarch64=7954e8bdedb497f830c6a679e818d98399b7f4d81ade1126c3e0be74d28111ab
 PIN_pypi_x86_64=94ac52f650e195b784587e1cb7d25b4bf074048b50fa9a7127795b2ed34db22e
 PIN_pypi_aarch64=31d6df98d3a2942ce10472109f988037f330dad6cb1c19e214fd2b1327315ee0
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
 	case "$1" in
