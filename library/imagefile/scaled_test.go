@@ -28,6 +28,9 @@ func detailedJPEG(t testing.TB, w, h int) []byte {
 	return buf.Bytes()
 }
 
+// TestDecodeScaledKeepsMinSide: with libjpeg-turbo the decode scale is the
+// smallest that keeps minSide; a build without it (noturbo) must decode
+// every JPEG at full size.
 func TestDecodeScaledKeepsMinSide(t *testing.T) {
 	data := detailedJPEG(t, 2000, 1500)
 	tests := []struct {
@@ -49,18 +52,18 @@ func TestDecodeScaledKeepsMinSide(t *testing.T) {
 		}
 		b := img.Bounds()
 		short := min(b.Dx(), b.Dy())
-		if tt.wantFullSize && (b.Dx() != 2000 || b.Dy() != 1500) {
-			t.Errorf("minSide %d: %dx%d, want full size", tt.minSide, b.Dx(), b.Dy())
+		if (tt.wantFullSize || !turboAvailable) && (b.Dx() != 2000 || b.Dy() != 1500) {
+			t.Errorf("minSide %d: %dx%d, want full size (libjpeg-turbo built in: %v)", tt.minSide, b.Dx(), b.Dy(), turboAvailable)
 		}
-		if !tt.wantFullSize && (short < tt.minSide || short > tt.maxShort) {
+		if !tt.wantFullSize && turboAvailable && (short < tt.minSide || short > tt.maxShort) {
 			t.Errorf("minSide %d: shorter side %d, want between %d and %d", tt.minSide, short, tt.minSide, tt.maxShort)
-		}
-		if !turboAvailable && !tt.wantFullSize {
-			t.Skip("built without libjpeg-turbo: full-size decoding only")
 		}
 	}
 }
 
+// TestDecodeScaledMatchesFullDecode: the 1/2-scale decode looks like the
+// full decode averaged 2×2. A build with libjpeg-turbo that no longer
+// scales is the regression this catches, so it fails rather than skips.
 func TestDecodeScaledMatchesFullDecode(t *testing.T) {
 	data := detailedJPEG(t, 1600, 1200)
 	full, _, err := Decode(data, 0)
@@ -73,8 +76,15 @@ func TestDecodeScaledMatchesFullDecode(t *testing.T) {
 	}
 	// Compare the 1/2-scale decode with a 2×2 box average of the full one.
 	fb := fast.Bounds()
+	if !turboAvailable {
+		// noturbo build: full-size decoding only, identical to Decode.
+		if fb != full.Bounds() {
+			t.Fatalf("without libjpeg-turbo decoded at %v, want the full %v", fb, full.Bounds())
+		}
+		return
+	}
 	if fb.Dx() != 800 || fb.Dy() != 600 {
-		t.Skipf("decoded at %v (no libjpeg-turbo scaling)", fb)
+		t.Fatalf("decoded at %v, want 800x600: libjpeg-turbo is built in but did not scale", fb)
 	}
 	var diff, n float64
 	for y := 0; y < fb.Dy(); y += 7 {
