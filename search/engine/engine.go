@@ -68,7 +68,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 		cat.Close()
 		return nil, err
 	}
-	e.store = newLazyStore(m, func(ctx context.Context) (vector.Store, error) { return openStore(ctx, cfg, m) })
+	lib, err := cat.LibraryID(ctx)
+	if err != nil {
+		cat.Close()
+		return nil, err
+	}
+	e.store = newLazyStore(m, func(ctx context.Context) (vector.Store, error) { return openStore(ctx, cfg, m, lib) })
 	return e, nil
 }
 
@@ -158,7 +163,10 @@ func storeKey(store string) (string, error) {
 	return "", fmt.Errorf("unknown store %q: use \"embedded\" or milvus://host:port", store)
 }
 
-func openStore(ctx context.Context, cfg Config, m vector.Model) (vector.Store, error) {
+// openStore opens the configured store for model m on behalf of the
+// library whose catalog id is lib (a shared server refuses another
+// library's collection; "" checks nothing).
+func openStore(ctx context.Context, cfg Config, m vector.Model, lib string) (vector.Store, error) {
 	if cfg.Store == "" || cfg.Store == "embedded" {
 		open := embedded.Open
 		if cfg.ReadOnlyStore {
@@ -170,7 +178,7 @@ func openStore(ctx context.Context, cfg Config, m vector.Model) (vector.Store, e
 		}
 		return s, nil
 	}
-	return openMilvus(ctx, cfg.Store, m)
+	return openMilvus(ctx, cfg.Store, m, lib)
 }
 
 // syncer returns a Syncer for the active store.

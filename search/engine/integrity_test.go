@@ -180,3 +180,66 @@ func TestScanRefusedByTheStoreLockIsNotLeftRunning(t *testing.T) {
 		t.Fatalf("the refused scan is shown as %+v", *st.LastScan)
 	}
 }
+
+// TestMilvusTwoLibrariesOnOneCollection reproduces issue 14 case 4 on the
+// real server: two libraries with the same collection prefix overwrote
+// each other's photos (catalog ids are per catalog), so a photo found
+// another library's photo at score 1.0. The second library is refused
+// with a message that says how to share the server, and the first one's
+// search is untouched.
+func TestMilvusTwoLibrariesOnOneCollection(t *testing.T) {
+	requireRuntime(t)
+	ctx := t.Context()
+	var a, b *Engine
+	var url string
+	for i, eng := range []**Engine{&a, &b} {
+		root := t.TempDir()
+		photos := filepath.Join(root, "photos")
+		if err := os.MkdirAll(photos, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		copyHolidays(t, photos, 3*i, 3)
+		cfg := testConfig(t, root)
+		if url == "" {
+			probe, err := Open(ctx, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			url = milvusStore(t, probe.VectorModel())
+			probe.Close()
+		}
+		cfg.Store = url
+		e, err := Open(ctx, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		*eng = e
+		_, err = e.Index(ctx, []string{photos}, IndexOptions{})
+		switch {
+		case i == 0 && err != nil:
+			t.Fatalf("first library: %v", err)
+		case i == 1 && (err == nil || !strings.Contains(err.Error(), "belongs to another Simili library") || !strings.Contains(err.Error(), "prefix=")):
+			t.Fatalf("second library on the same collection: %v; want a refusal that names ?prefix=", err)
+		}
+	}
+	for id := int64(1); id <= 3; id++ {
+		p, err := a.Catalog().Photo(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err := a.SimilarToVector(ctx, mustEmbedding(t, a, p.Hash), SimilarQuery{K: 1})
+		if err != nil || len(ms) != 1 || ms[0].Photo.Path != p.Path {
+			t.Fatalf("first library, photo %d: %+v, %v; want itself first", id, ms, err)
+		}
+	}
+}
+
+func mustEmbedding(t *testing.T, e *Engine, hash string) []float32 {
+	t.Helper()
+	v, ok, err := e.Catalog().Embedding(t.Context(), hash, e.VectorModel().Name)
+	if err != nil || !ok {
+		t.Fatalf("embedding of %s: %v, %v", hash, ok, err)
+	}
+	return v
+}

@@ -18,10 +18,11 @@ func milvusKey(url string) (string, error) {
 	return cfg.Redacted(), nil
 }
 
-func openMilvus(ctx context.Context, url string, m vector.Model) (vector.Store, error) {
+func openMilvus(ctx context.Context, url string, m vector.Model, lib string) (vector.Store, error) {
 	cfg, err := milvus.ParseURL(url)
 	if err != nil {
 		return nil, err
 	}
+	cfg.Library = lib
 	return milvus.Open(ctx, cfg, m)
 }

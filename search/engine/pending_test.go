@@ -49,7 +49,7 @@ func TestIndexSendsWorkLeftPending(t *testing.T) {
 		if down.Load() {
 			return nil, fmt.Errorf("test server is down: %w", vector.ErrUnavailable)
 		}
-		return openStore(ctx, cfg, m)
+		return openStore(ctx, cfg, m, "")
 	})
 	eng.store.retryWait = 0
 

@@ -40,6 +40,12 @@ type Config struct {
 	// a stopped server makes index and stats say so in seconds (the work
 	// stays pending) instead of holding them up.
 	ConnectTimeout time.Duration
+	// Library is the identity of the catalog using the store. It is
+	// recorded with every collection the store creates, and a collection
+	// recorded for another library is refused (ErrOtherLibrary): catalog
+	// ids are per catalog, so two libraries in one collection would
+	// overwrite each other's photos. "" records and checks nothing.
+	Library string
 }
 
 // TokenEnv supplies a token without putting it on the command line.

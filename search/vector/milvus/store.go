@@ -251,8 +251,17 @@ func (s *Store) ensureCollection(ctx context.Context) error {
 					}
 				}
 			}
-		} else if err := cl.CreateCollection(ctx, s.schema(), entity.DefaultShardNumber, client.WithConsistencyLevel(entity.ClStrong)); err != nil {
-			return err
+			if err := s.checkOwner(ctx, cl, coll.Properties); err != nil {
+				return err
+			}
+		} else {
+			opts := []client.CreateCollectionOption{client.WithConsistencyLevel(entity.ClStrong)}
+			if s.cfg.Library != "" {
+				opts = append(opts, client.WithCollectionProperty(propLibrary, s.cfg.Library))
+			}
+			if err := cl.CreateCollection(ctx, s.schema(), entity.DefaultShardNumber, opts...); err != nil {
+				return err
+			}
 		}
 		idxs, err := cl.DescribeIndex(ctx, s.name, fVector)
 		if err != nil || len(idxs) == 0 {
@@ -266,6 +275,40 @@ func (s *Store) ensureCollection(ctx context.Context) error {
 		}
 		return cl.LoadCollection(ctx, s.name, false)
 	})
+}
+
+// propLibrary is the collection property naming the library (catalog)
+// whose photos the collection holds.
+const propLibrary = "simili.library"
+
+// ErrOtherLibrary means a collection holds another Simili library's
+// photos: catalog ids are per catalog, so sharing it would mix them up.
+var ErrOtherLibrary = errors.New("collection belongs to another Simili library")
+
+// libraryAttr sets the owner property on a collection made before
+// collections recorded it.
+type libraryAttr struct{ value string }
+
+func (a libraryAttr) KeyValue() (string, string) { return propLibrary, a.value }
+func (a libraryAttr) Valid() error                { return nil }
+
+// checkOwner refuses a collection recorded for another library, and
+// records this one in a collection that names none (made by an earlier
+// Simili, which had no identity).
+func (s *Store) checkOwner(ctx context.Context, cl client.Client, props map[string]string) error {
+	if s.cfg.Library == "" {
+		return nil
+	}
+	owner := props[propLibrary]
+	switch owner {
+	case s.cfg.Library:
+		return nil
+	case "":
+		s.log.Info("recording this library as the owner of an existing collection", "collection", s.name, "library", s.cfg.Library)
+		return cl.AlterCollection(ctx, s.name, libraryAttr{s.cfg.Library})
+	}
+	return fmt.Errorf("the Milvus collection %s belongs to another Simili library (id %s; this one is %s): use ?prefix=NAME in the store address to give each library its own collections, see docs/milvus.md: %w",
+		s.name, owner, s.cfg.Library, ErrOtherLibrary)
 }
 
 // Model returns the store's model.

@@ -486,3 +486,58 @@ func TestIDsPages(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectionBelongsToOneLibrary reproduces issue 14 case 4 at the
+// store: two catalogs on one collection overwrote each other's photos
+// (catalog ids are per catalog) without a word. A collection records the
+// library that made it, another library is refused with a message that
+// says how to share the server, and a collection made before identities
+// existed is adopted by the first library that opens it.
+func TestCollectionBelongsToOneLibrary(t *testing.T) {
+	m := vector.Model{Name: "owner", Dim: 2}
+	cfg := serverConfig(t, "FLAT")
+	cfg.Library = "library-a"
+	a := openTemp(t, cfg, m)
+	if err := a.Upsert(t.Context(), []vector.Record{{ID: 1, Vector: []float32{1, 0}}}); err != nil {
+		t.Fatal(err)
+	}
+	other := cfg
+	other.Library = "library-b"
+	if s, err := Open(t.Context(), other, m); err == nil {
+		s.Close()
+		t.Fatal("library-b opened library-a's collection")
+	} else if !errors.Is(err, ErrOtherLibrary) || !strings.Contains(err.Error(), "prefix=") || !strings.Contains(err.Error(), "library-a") {
+		t.Fatalf("library-b: %v; want ErrOtherLibrary naming the owner and ?prefix=", err)
+	}
+	again, err := Open(t.Context(), cfg, m)
+	if err != nil {
+		t.Fatalf("library-a again: %v", err)
+	}
+	again.Close()
+	if err := a.Drop(t.Context()); err != nil { // re-created: still library-a's
+		t.Fatal(err)
+	}
+	if s, err := Open(t.Context(), other, m); !errors.Is(err, ErrOtherLibrary) {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("library-b after a drop and re-create: %v; want ErrOtherLibrary", err)
+	}
+
+	legacy := serverConfig(t, "FLAT")
+	legacy.CollectionPrefix += "_legacy"
+	openTemp(t, legacy, m) // no identity, as before libraries had one
+	legacy.Library = "library-c"
+	c, err := Open(t.Context(), legacy, m)
+	if err != nil {
+		t.Fatalf("library-c on a collection without owner: %v", err)
+	}
+	c.Close()
+	legacy.Library = "library-d"
+	if s, err := Open(t.Context(), legacy, m); !errors.Is(err, ErrOtherLibrary) {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("library-d after library-c adopted the collection: %v; want ErrOtherLibrary", err)
+	}
+}
