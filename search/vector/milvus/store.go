@@ -290,7 +290,7 @@ var ErrOtherLibrary = errors.New("collection belongs to another Simili library")
 type libraryAttr struct{ value string }
 
 func (a libraryAttr) KeyValue() (string, string) { return propLibrary, a.value }
-func (a libraryAttr) Valid() error                { return nil }
+func (a libraryAttr) Valid() error               { return nil }
 
 // checkOwner refuses a collection recorded for another library, and
 // records this one in a collection that names none (made by an earlier
