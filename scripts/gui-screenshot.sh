@@ -52,7 +52,7 @@ fi
 cat >"$WORK/config.json" <<JSON
 {"model": "squeezenet", "model_file": "$MODEL", "store": "embedded", "thumb_size": 320}
 JSON
-start=$(date +%s.%N)
+start=$(date +%s%N) # nanoseconds: bash arithmetic, no bc
 set +e
 SIMILI_CONFIG=$WORK/config.json SIMILI_DATA_DIR=$WORK/data SIMILI_CACHE_DIR=$WORK/cache \
 SIMILI_ONNXRUNTIME=$ORT XDG_CONFIG_HOME=$WORK/xdg HOME=$WORK FYNE_SCALE=1 FYNE_THEME=${FYNE_THEME:-light} \
@@ -61,7 +61,7 @@ SIMILI_SCREENSHOT_SCAN=$PHOTOS SIMILI_SCREENSHOT_OFFLINE=$WORK/usb-disk SIMILI_S
 	timeout 600 xvfb-run -a -s "-screen 0 1400x900x24" "$BIN" >"$WORK/app.log" 2>&1
 rc=$?
 set -e
-took=$(echo "$(date +%s.%N) - $start" | bc)
+took_ms=$((($(date +%s%N) - start) / 1000000))
 if [ $rc -ne 0 ]; then
 	echo "gui-screenshot: the app exited with status $rc; its log:" >&2
 	tail -40 "$WORK/app.log" >&2
@@ -81,5 +81,5 @@ if grep -q 'level=ERROR' "$WORK/app.log"; then
 	grep 'level=ERROR' "$WORK/app.log" >&2
 	fail=1
 fi
-printf 'gui-screenshot: scan of the holidays photos + %d views in %.1fs\n' "${#views[@]}" "$took"
+printf 'gui-screenshot: scan of the holidays photos + %d views in %d.%03ds\n' "${#views[@]}" $((took_ms / 1000)) $((took_ms % 1000))
 exit $fail
