@@ -229,7 +229,9 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 	if s.signed, err = cat.SignedHashes(ctx); err != nil {
 		return Result{}, err
 	}
-	if s.opt.Sync != nil {
+	// A scan of a few changed paths skips the whole-store comparison:
+	// it costs more than the change (the full scans keep it).
+	if s.opt.Sync != nil && len(s.opt.Paths) == 0 {
 		if _, err := s.opt.Sync.Reconcile(ctx); err != nil {
 			return Result{}, err
 		}

@@ -34,14 +34,14 @@ var holidays struct {
 	took time.Duration
 }
 
-func requireRuntime(t *testing.T) {
+func requireRuntime(t testing.TB) {
 	t.Helper()
 	if _, err := embed.FindRuntime(); err != nil {
 		testenv.Skipf(t, "ONNX Runtime not installed (run `make onnxruntime`): %v", err)
 	}
 }
 
-func testConfig(t *testing.T, root string) Config {
+func testConfig(t testing.TB, root string) Config {
 	return Config{
 		DataDir:   filepath.Join(root, "data"),
 		CacheDir:  filepath.Join(root, "cache"),
