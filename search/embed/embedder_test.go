@@ -322,11 +322,21 @@ func TestEmbedTinyModel(t *testing.T) {
 
 // TestResNet50Random loads the seeded random ResNet50 from
 // shared/tools/make_resnet50_random.py, to prove its spec, and reports the
-// cost per image with 2 threads. Set SIMILI_RESNET50_RANDOM to the file.
+// cost per image with 2 threads. The file is $SIMILI_RESNET50_RANDOM, else
+// where scripts/make-resnet50-random.sh puts it (make test runs it first).
 func TestResNet50Random(t *testing.T) {
 	file := os.Getenv("SIMILI_RESNET50_RANDOM")
 	if file == "" {
-		t.Skip("set SIMILI_RESNET50_RANDOM to a file made by shared/tools/make_resnet50_random.py")
+		cache := os.Getenv("SIMILI_CACHE_DIR")
+		if cache == "" {
+			if d, err := os.UserCacheDir(); err == nil {
+				cache = filepath.Join(d, "simili")
+			}
+		}
+		file = filepath.Join(cache, "models", "resnet50-random.onnx")
+	}
+	if _, err := os.Stat(file); err != nil {
+		testenv.Skipf(t, "random ResNet50 not found (%v): run scripts/make-resnet50-random.sh, or set SIMILI_RESNET50_RANDOM", err)
 	}
 	lib := runtimePath(t)
 	s, _ := Builtin("resnet50-random")
