@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/simili/simili/library/signature"
@@ -9,10 +10,15 @@ import (
 
 // PutSignature stores the content signature of the content hash.
 func (c *Catalog) PutSignature(ctx context.Context, hash string, s signature.Signature) error {
-	_, err := c.db.ExecContext(ctx, `INSERT INTO signatures (hash, version, phash, centre1, centre2, aspect, sharpness)
-		VALUES (?,?,?,?,?,?,?) ON CONFLICT (hash) DO UPDATE SET version = excluded.version, phash = excluded.phash,
-		centre1 = excluded.centre1, centre2 = excluded.centre2, aspect = excluded.aspect, sharpness = excluded.sharpness`,
-		hash, signature.Version, int64(s.PHash), int64(s.Centre[0]), int64(s.Centre[1]), s.Aspect, s.Sharpness)
+	fine := make([]byte, 8*len(s.Fine))
+	for i, w := range s.Fine {
+		binary.LittleEndian.PutUint64(fine[8*i:], w)
+	}
+	_, err := c.db.ExecContext(ctx, `INSERT INTO signatures (hash, version, phash, centre1, centre2, fine, aspect, sharpness)
+		VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (hash) DO UPDATE SET version = excluded.version, phash = excluded.phash,
+		centre1 = excluded.centre1, centre2 = excluded.centre2, fine = excluded.fine, aspect = excluded.aspect,
+		sharpness = excluded.sharpness`,
+		hash, signature.Version, int64(s.PHash), int64(s.Centre[0]), int64(s.Centre[1]), fine, s.Aspect, s.Sharpness)
 	if err != nil {
 		return fmt.Errorf("store signature %s: %w", hash, err)
 	}
@@ -41,7 +47,7 @@ func (c *Catalog) SignedHashes(ctx context.Context) (map[string]bool, error) {
 // Signatures returns the current-version signature of every catalogued
 // content, by content hash.
 func (c *Catalog) Signatures(ctx context.Context) (map[string]signature.Signature, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT hash, phash, centre1, centre2, aspect, sharpness FROM signatures
+	rows, err := c.db.QueryContext(ctx, `SELECT hash, phash, centre1, centre2, fine, aspect, sharpness FROM signatures
 		WHERE version = ? AND hash IN (SELECT hash FROM photos)`, signature.Version)
 	if err != nil {
 		return nil, fmt.Errorf("read signatures: %w", err)
@@ -52,10 +58,16 @@ func (c *Catalog) Signatures(ctx context.Context) (map[string]signature.Signatur
 		var (
 			h         string
 			p, c1, c2 int64
+			fine      []byte
 			s         signature.Signature
 		)
-		if err := rows.Scan(&h, &p, &c1, &c2, &s.Aspect, &s.Sharpness); err != nil {
+		if err := rows.Scan(&h, &p, &c1, &c2, &fine, &s.Aspect, &s.Sharpness); err != nil {
 			return nil, fmt.Errorf("read signature: %w", err)
+		}
+		if len(fine) == 8*len(s.Fine) {
+			for i := range s.Fine {
+				s.Fine[i] = binary.LittleEndian.Uint64(fine[8*i:])
+			}
 		}
 		s.PHash, s.Centre = uint64(p), [2]uint64{uint64(c1), uint64(c2)}
 		out[h] = s

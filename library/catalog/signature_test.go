@@ -12,7 +12,7 @@ func TestSignatureRoundTripAndScope(t *testing.T) {
 	ctx := context.Background()
 	c, _ := openTest(t)
 	// High bits set: the 64-bit patterns must survive SQLite's signed integers.
-	s := signature.Signature{PHash: 0xfedcba9876543210, Centre: [2]uint64{1 << 63, 42}, Aspect: 1.5, Sharpness: 123.25}
+	s := signature.Signature{PHash: 0xfedcba9876543210, Centre: [2]uint64{1 << 63, 42}, Fine: [4]uint64{1, 1 << 63, 3, 0xffffffffffffffff}, Aspect: 1.5, Sharpness: 123.25}
 	for _, h := range []string{"aa", "orphan"} {
 		if err := c.PutSignature(ctx, h, s); err != nil {
 			t.Fatal(err)

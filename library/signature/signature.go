@@ -15,7 +15,7 @@ import (
 
 // Version changes whenever Compute's output would change for the same
 // image; stored signatures of another version are recomputed.
-const Version = 1
+const Version = 2
 
 // CentreCrops are the fractions of each side kept by the centre-crop
 // hashes: a copy cropped by about 5% or 10% per side has a whole-picture
@@ -29,6 +29,11 @@ type Signature struct {
 	PHash uint64
 	// Centre are the DCT hashes of the centred crops in CentreCrops.
 	Centre [2]uint64
+	// Fine is a 256-bit DCT hash of the whole picture at four times the
+	// detail: re-encodes, resizes and exposure edits keep it, while
+	// another frame of a burst (the camera moved a little, a fish swam)
+	// changes it even when PHash does not.
+	Fine [4]uint64
 	// Aspect is width / height of the upright picture.
 	Aspect float32
 	// Sharpness is the variance of the Laplacian of the grey picture scaled
@@ -52,17 +57,31 @@ func Compute(img image.Image) Signature {
 		return s
 	}
 	s.Aspect = float32(g.w) / float32(g.h)
-	s.PHash = g.phash(0, 0, float64(g.w), float64(g.h))
+	s.PHash = g.dctHash(0, 0, float64(g.w), float64(g.h), coarse)[0]
 	for i, f := range CentreCrops {
 		cw, ch := float64(g.w)*f, float64(g.h)*f
-		s.Centre[i] = g.phash((float64(g.w)-cw)/2, (float64(g.h)-ch)/2, cw, ch)
+		s.Centre[i] = g.dctHash((float64(g.w)-cw)/2, (float64(g.h)-ch)/2, cw, ch, coarse)[0]
 	}
+	copy(s.Fine[:], g.dctHash(0, 0, float64(g.w), float64(g.h), fine))
 	s.Sharpness = float32(g.sharpness())
 	return s
 }
 
 // Distance is the number of differing bits of two hashes (0..64).
 func Distance(a, b uint64) int { return bits.OnesCount64(a ^ b) }
+
+// FineDistance is the number of differing bits of two Fine hashes
+// (0..256), or -1 when either is missing.
+func FineDistance(a, b Signature) int {
+	if a.Fine == ([4]uint64{}) || b.Fine == ([4]uint64{}) {
+		return -1
+	}
+	n := 0
+	for i := range a.Fine {
+		n += bits.OnesCount64(a.Fine[i] ^ b.Fine[i])
+	}
+	return n
+}
 
 // CropDistance is the smallest distance between the whole-picture hash of
 // one signature and the whole or centre-crop hashes of the other, in
@@ -180,75 +199,85 @@ func cellRange(a, b float64, size int) (int, int) {
 	return p0, p1
 }
 
-// lowFreq is how many frequencies per axis the hash draws from: an 8×8
-// block has only 63 terms besides DC, so the 64th bit needs the ninth.
-const lowFreq = 9
+// dctSpec describes one DCT hash: the grey grid's side, and the
+// lowest-frequency coefficients after DC, in order of u+v (the picture's
+// structure from coarse to finer), one bit each.
+type dctSpec struct {
+	side  int
+	freq  int // frequencies per axis the coefficients come from
+	basis [][]float64
+	coefs [][2]int
+}
 
-// dctBasis[k][n] = cos(pi*(2n+1)*k / 2N) for the lowest frequencies.
-var dctBasis = func() [lowFreq][hashSide]float64 {
-	var b [lowFreq][hashSide]float64
-	for k := range b {
-		for n := 0; n < hashSide; n++ {
-			b[k][n] = math.Cos(math.Pi * float64(2*n+1) * float64(k) / (2 * hashSide))
+func newDCTSpec(side, freq, nbits int) dctSpec {
+	d := dctSpec{side: side, freq: freq}
+	// basis[k][n] = cos(pi*(2n+1)*k / 2N)
+	d.basis = make([][]float64, freq)
+	for k := range d.basis {
+		d.basis[k] = make([]float64, side)
+		for n := 0; n < side; n++ {
+			d.basis[k][n] = math.Cos(math.Pi * float64(2*n+1) * float64(k) / float64(2*side))
 		}
 	}
-	return b
-}()
-
-// hashCoefficients are the 64 lowest (u, v) frequencies after the DC term,
-// in order of u+v: the picture's coarse structure.
-var hashCoefficients = func() [][2]int {
-	var out [][2]int
-	for s := 1; len(out) < 64; s++ {
-		for u := 0; u <= s && len(out) < 64; u++ {
-			if v := s - u; u < lowFreq && v < lowFreq {
-				out = append(out, [2]int{u, v})
+	for s := 1; len(d.coefs) < nbits; s++ {
+		for u := 0; u <= s && len(d.coefs) < nbits; u++ {
+			if v := s - u; u < freq && v < freq {
+				d.coefs = append(d.coefs, [2]int{u, v})
 			}
 		}
 	}
-	return out
-}()
+	return d
+}
 
-// phash hashes the rectangle: 32×32 area-averaged grey, 2-D DCT, one bit per
-// low-frequency coefficient above their median.
-func (g grey) phash(x0, y0, w, h float64) uint64 {
-	px := g.resample(x0, y0, w, h, hashSide, hashSide)
+var (
+	// coarse: 32×32 grey, 64 bits from a 9×9 block (8×8 has only 63
+	// terms besides DC).
+	coarse = newDCTSpec(hashSide, 9, 64)
+	// fine: 64×64 grey, 256 bits from a 17×17 block.
+	fine = newDCTSpec(2*hashSide, 17, 256)
+)
+
+// dctHash hashes the rectangle: area-averaged grey grid, 2-D DCT, one bit
+// per chosen coefficient above their median.
+func (g grey) dctHash(x0, y0, w, h float64, d dctSpec) []uint64 {
+	n, f := d.side, d.freq
+	px := g.resample(x0, y0, w, h, n, n)
 	// Rows first: tmp[y][u] = sum_x px[y][x] * basis[u][x].
-	var tmp [hashSide][lowFreq]float64
-	for y := 0; y < hashSide; y++ {
-		row := px[y*hashSide : (y+1)*hashSide]
-		for u := 0; u < lowFreq; u++ {
+	tmp := make([]float64, n*f)
+	for y := 0; y < n; y++ {
+		row := px[y*n : (y+1)*n]
+		for u := 0; u < f; u++ {
 			var s float64
 			for x, v := range row {
-				s += v * dctBasis[u][x]
+				s += v * d.basis[u][x]
 			}
-			tmp[y][u] = s
+			tmp[y*f+u] = s
 		}
 	}
-	var coef [lowFreq][lowFreq]float64 // [v][u]
-	for v := 0; v < lowFreq; v++ {
-		for u := 0; u < lowFreq; u++ {
+	coef := make([]float64, f*f) // [v*f+u]
+	for v := 0; v < f; v++ {
+		for u := 0; u < f; u++ {
 			var s float64
-			for y := 0; y < hashSide; y++ {
-				s += tmp[y][u] * dctBasis[v][y]
+			for y := 0; y < n; y++ {
+				s += tmp[y*f+u] * d.basis[v][y]
 			}
-			coef[v][u] = s
+			coef[v*f+u] = s
 		}
 	}
-	vals := make([]float64, len(hashCoefficients))
-	for i, c := range hashCoefficients {
-		vals[i] = coef[c[1]][c[0]]
+	vals := make([]float64, len(d.coefs))
+	for i, c := range d.coefs {
+		vals[i] = coef[c[1]*f+c[0]]
 	}
 	sorted := append([]float64(nil), vals...)
 	sort.Float64s(sorted)
-	median := (sorted[31] + sorted[32]) / 2
-	var hash uint64
+	median := (sorted[len(sorted)/2-1] + sorted[len(sorted)/2]) / 2
+	out := make([]uint64, (len(vals)+63)/64)
 	for i, v := range vals {
 		if v > median {
-			hash |= 1 << uint(i)
+			out[i/64] |= 1 << uint(i%64)
 		}
 	}
-	return hash
+	return out
 }
 
 // sharpness is the variance of the 4-neighbour Laplacian at SharpnessSide.

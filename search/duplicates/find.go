@@ -65,6 +65,9 @@ type params struct {
 	timeSlack time.Duration
 	// burstGap chains shots of one camera this close in time.
 	burstGap time.Duration
+	// fineMax is the largest fine-hash distance (of 256) between two
+	// pictures of the same framing that are one photograph.
+	fineMax int
 	// probeRadius is the Hamming radius probed in each 16-bit band.
 	probeRadius int
 	// neighbours is k of the look-alike search.
@@ -75,7 +78,7 @@ var defaultParams = params{
 	sureDistance: 6, maxDistance: 16, sameCosine: 0.90,
 	sureCosine: 0.95, cropDistance: 22,
 	maxAspect: 1.0 / 0.8, timeSlack: time.Second, burstGap: 3 * time.Second,
-	probeRadius: 1, neighbours: 16,
+	fineMax: 40, probeRadius: 1, neighbours: 16,
 }
 
 // content is one distinct file content (one hash) and, as tiers collapse,
@@ -160,6 +163,19 @@ type edge struct {
 	a, b   int
 	rank   float64
 	reason string
+}
+
+// otherFrames reports whether any content of one set is another frame of
+// any content of the other.
+func (f *finder) otherFrames(as, bs []int) bool {
+	for _, a := range as {
+		for _, b := range bs {
+			if f.p.otherFrame(f.hashEvidence(a, b)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // shotSpan is what a set of contents says about the shot they show: the
@@ -253,11 +269,13 @@ func (f *finder) collapse(tier Tier, edges []edge, report bool) {
 	sort.SliceStable(edges, func(i, j int) bool { return edges[i].rank < edges[j].rank })
 	parent := map[int]int{}
 	shots := map[int]shotSpan{} // by root, for tiers that require one shot
+	members := map[int][]int{}  // by root
 	for _, e := range edges {
 		for _, x := range []int{e.a, e.b} {
 			if _, ok := parent[x]; !ok {
 				parent[x] = x
 				shots[x] = f.shotOf(x)
+				members[x] = []int{x}
 			}
 		}
 	}
@@ -279,14 +297,17 @@ func (f *finder) collapse(tier Tier, edges []edge, report bool) {
 		}
 		if tier == Same {
 			// All copies of one photograph were taken at one instant by
-			// one camera: a chain of matches must not join two shots.
+			// one camera, and two of the same framing share their fine
+			// detail: a chain of matches must not join two shots.
 			merged, ok := shots[ra].merge(shots[rb], f.p.timeSlack)
-			if !ok {
+			if !ok || f.otherFrames(members[ra], members[rb]) {
 				continue
 			}
 			shots[rb] = merged
 		}
 		parent[ra] = rb
+		members[rb] = append(members[rb], members[ra]...)
+		delete(members, ra)
 		adj[e.a] = append(adj[e.a], e)
 		adj[e.b] = append(adj[e.b], edge{a: e.b, b: e.a, reason: e.reason})
 	}

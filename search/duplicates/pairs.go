@@ -148,6 +148,8 @@ func probeMasks(r int) []uint16 {
 type evidence struct {
 	distance int     // pHash distance, whole or crop (64 when unknown)
 	crop     bool    // the distance came from a centre-crop hash
+	fine     int     // fine-hash distance of the whole pictures, -1 when unknown
+	frame    bool    // same framing: not a crop, same aspect ratio
 	cosine   float32 // NaN when either has no embedding
 	aspect   float64 // ratio of aspect ratios, >= 1
 	dt       time.Duration
@@ -157,12 +159,8 @@ type evidence struct {
 }
 
 func (f *finder) evidence(a, b int) (evidence, error) {
-	ia, ib := f.items[a], f.items[b]
 	pa, pb := f.rep(a), f.rep(b)
-	e := evidence{distance: 64, cosine: float32(math.NaN())}
-	if ia.hasSig && ib.hasSig {
-		e.distance, e.crop = signature.CropDistance(ia.sig, ib.sig)
-	}
+	e := f.hashEvidence(a, b)
 	va, err := f.vector(a)
 	if err != nil {
 		return e, err
@@ -173,12 +171,6 @@ func (f *finder) evidence(a, b int) (evidence, error) {
 	}
 	if va != nil && vb != nil {
 		e.cosine = cosine(va, vb)
-	}
-	ra, rb := aspect(pa.Width, pa.Height, ia), aspect(pb.Width, pb.Height, ib)
-	if ra > 0 && rb > 0 {
-		e.aspect = math.Max(ra/rb, rb/ra)
-	} else {
-		e.aspect = 1
 	}
 	ta, oka := exifTime(pa)
 	tb, okb := exifTime(pb)
@@ -193,6 +185,28 @@ func (f *finder) evidence(a, b int) (evidence, error) {
 		e.sameCam, e.diffCam = ca == cb, ca != cb
 	}
 	return e, nil
+}
+
+// hashEvidence compares two contents' signatures and shapes only.
+func (f *finder) hashEvidence(a, b int) evidence {
+	ia, ib := f.items[a], f.items[b]
+	e := evidence{distance: 64, fine: -1, cosine: float32(math.NaN()), aspect: 1}
+	ra, rb := aspect(f.rep(a).Width, f.rep(a).Height, ia), aspect(f.rep(b).Width, f.rep(b).Height, ib)
+	if ra > 0 && rb > 0 {
+		e.aspect = math.Max(ra/rb, rb/ra)
+	}
+	if ia.hasSig && ib.hasSig {
+		e.distance, e.crop = signature.CropDistance(ia.sig, ib.sig)
+		e.fine = signature.FineDistance(ia.sig, ib.sig)
+	}
+	e.frame = !e.crop && e.aspect <= 1.01
+	return e
+}
+
+// otherFrame reports whether two contents are the same framing with
+// different detail: two frames of a burst, never one photograph.
+func (p params) otherFrame(e evidence) bool {
+	return e.frame && e.fine > p.fineMax
 }
 
 // aspect is the upright width/height, from the catalog's full-size
@@ -220,7 +234,7 @@ func (p params) decide(e evidence) bool {
 	if e.bothEXIF && e.dt > p.timeSlack {
 		return false // two shots
 	}
-	if e.diffCam {
+	if e.diffCam || p.otherFrame(e) {
 		return false
 	}
 	hasCos := !math.IsNaN(float64(e.cosine))
@@ -248,6 +262,9 @@ func (e evidence) describe() string {
 	parts := []string{fmt.Sprintf("same picture: pHash distance %d/64", e.distance)}
 	if !math.IsNaN(float64(e.cosine)) {
 		parts = append(parts, fmt.Sprintf("cosine %.3f", e.cosine))
+	}
+	if e.fine >= 0 && e.frame {
+		parts = append(parts, fmt.Sprintf("fine detail %d/256", e.fine))
 	}
 	if e.crop {
 		parts = append(parts, "cropped")
