@@ -169,6 +169,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 				return r, err
 			}
 			r.Search = append(r.Search, rows...)
+			for _, s := range rows {
+				logf("search %d × %d, %s filter: p50 %.2f ms, p99 %.2f ms, recall@10 %.3f, build %.1f s", s.N, s.Dim, s.Filter, s.P50Ms, s.P99Ms, s.RecallAt10, s.BuildS)
+			}
 			// Hand the row's memory back before the next one: the peak is
 			// then one row's, not the sum of what the heap kept around.
 			runtime.GC()
