@@ -20,6 +20,8 @@ import (
 // Env is what a command may touch: its streams and its arguments.
 type Env struct {
 	Stdout, Stderr io.Writer
+	// Stdin answers confirmations (duplicates --move-to-trash); nil: none.
+	Stdin io.Reader
 	// Interactive enables progress bars (a terminal is attached).
 	Interactive bool
 }
@@ -39,6 +41,7 @@ func commands() []command {
 		{"sync", "push pending vectors to the store (--rebuild: re-create it from the catalog)", runSync},
 		{"model", "list models, fetch one (simili model fetch resnet50), or make its int8 variant (simili model quantize resnet50 --photos DIR)", runModel},
 		{"photos", "list catalogued photos with filters", runPhotos},
+		{"duplicates", "list copies by tier with the keeper and reasons (--move-to-trash the rest)", runDuplicates},
 		{"bench", "measure preparation, indexing and search speed (--json)", runBench},
 		{"watch", "follow library folders: new, moved and deleted photos are indexed as they change", runWatch},
 	}
@@ -171,7 +174,7 @@ func isTerminal(f *os.File) bool {
 
 // DefaultEnv returns the process's streams.
 func DefaultEnv() Env {
-	return Env{Stdout: os.Stdout, Stderr: os.Stderr, Interactive: isTerminal(os.Stderr)}
+	return Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin, Interactive: isTerminal(os.Stderr)}
 }
 
 func plural(n int, word string) string {
