@@ -15,8 +15,8 @@ import (
 // folderWatch keeps the library folders watched while the window is open:
 // photos copied, moved or deleted there appear in (or leave) the grid and
 // search without a rescan. It starts after the start-up scan, which finds
-// what changed while the app was closed, and follows the folder list as
-// folders are added and removed.
+// what changed while the app was closed, and is restarted when the folder
+// list changes.
 type folderWatch struct {
 	u *ui
 
@@ -61,6 +61,10 @@ func (fw *folderWatch) watch(roots []string) {
 	// the folders change), and settle in tests waits for background work.
 	go func() {
 		err := be.Watch(ctx, roots, engine.WatchOptions{
+			// Once the watches are in place, a quick rescan (unchanged
+			// files are not read) catches what changed between the scan
+			// that just ended, or the previous watcher, and this one.
+			Rescan: true,
 			OnBatch: func(b engine.WatchBatch) { fw.u.do(func() { fw.applied(b) }) },
 			OnLimited: func(err error) {
 				fw.u.do(func() {
