@@ -48,6 +48,10 @@ type Spec struct {
 	// Base names the float model this one is quantized from on the user's
 	// machine (Quantize); empty for models used as published.
 	Base string
+
+	// BenchOnly marks a model that exists for benchmarks (its features
+	// mean nothing): listings for users leave it out.
+	BenchOnly bool
 }
 
 // imageNetMean and imageNetStd are the usual torchvision/MXNet RGB
@@ -99,16 +103,17 @@ func builtins() []Spec {
 			// shared/tools/make_resnet50_random.py; same cost as the real
 			// one, so it serves throughput benchmarks only. Its features
 			// mean nothing, and no checksum applies.
-			Name:    "resnet50-random",
-			File:    "resnet50-random.onnx",
-			Input:   "input",
-			Size:    224,
-			Mean:    imageNetMean,
-			Std:     imageNetStd,
-			Scale:   1.0 / 255,
-			Feature: "feature",
-			Pooling: PoolNone,
-			Dim:     2048,
+			Name:      "resnet50-random",
+			File:      "resnet50-random.onnx",
+			Input:     "input",
+			Size:      224,
+			Mean:      imageNetMean,
+			Std:       imageNetStd,
+			Scale:     1.0 / 255,
+			Feature:   "feature",
+			Pooling:   PoolNone,
+			Dim:       2048,
+			BenchOnly: true,
 		},
 	}
 }

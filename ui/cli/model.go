@@ -52,6 +52,9 @@ func listModels(ctx context.Context, env Env, c *common) error {
 	fmt.Fprintln(tw, "NAME\tDIM\tINSTALLED\tFILE")
 	for _, name := range embed.Names() {
 		s, _ := embed.Builtin(name)
+		if s.BenchOnly {
+			continue // resnet50-random: for `simili bench`, not for photos
+		}
 		path := filepath.Join(dir, s.File)
 		installed := "no"
 		if _, err := os.Stat(path); err == nil {

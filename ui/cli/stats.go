@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/simili/simili/library/catalog"
+	"github.com/simili/simili/search/engine"
 )
 
 func runStats(ctx context.Context, env Env, args []string) error {
@@ -34,9 +37,15 @@ func runStats(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if asJSON {
+		out := statsJSON{Stats: st}
+		if failures > 0 {
+			if out.FailedFiles, err = e.Catalog().Failures(ctx, failures); err != nil {
+				return err
+			}
+		}
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(st)
+		return enc.Encode(out)
 	}
 	w := env.Stdout
 	fmt.Fprintf(w, "photos:      %d\n", st.Photos)
@@ -100,4 +109,11 @@ func runStats(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// statsJSON is `stats --json`: the engine's figures and, with --failures N,
+// the failed files themselves.
+type statsJSON struct {
+	engine.Stats
+	FailedFiles []catalog.Failure `json:",omitempty"`
 }
