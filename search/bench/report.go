@@ -47,6 +47,8 @@ type Report struct {
 	// them, and Comparison the side-by-side table against the targets.
 	Peers      *PeersReport `json:"peers,omitempty"`
 	Comparison []Comparison `json:"comparison,omitempty"`
+	// HEIC is the 12-MP HEIC preparation beside libheif's heif-convert.
+	HEIC *HEICResult `json:"heic,omitempty"`
 }
 
 // Options chooses what to measure.
@@ -88,6 +90,12 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return r, err
 	} else {
 		r.PrepMsPerPhoto12MP = &p.MedianMs
+	}
+	logf("prep: 12-MP HEIC → thumbnail + tensor, beside heif-convert")
+	if h, err := HEIC(ctx, spec, o.Config.ThumbSize, 7, o.Config.CacheDir, filepath.Join(o.WorkDir, "heic")); err != nil {
+		skip("HEIC prep: %v", err)
+	} else {
+		r.HEIC = &h
 	}
 
 	photos := filepath.Join(o.Config.CacheDir, "bench", fmt.Sprintf("photos-12mp-%d", o.Photos))

@@ -118,6 +118,10 @@ func printBench(env Env, r bench.Report) error {
 		return fmt.Sprintf(format, *p)
 	}
 	fmt.Fprintf(w, "prep_ms_per_photo_12mp          %s\n", f(r.PrepMsPerPhoto12MP, "%.1f ms"))
+	if h := r.HEIC; h != nil {
+		fmt.Fprintf(w, "heic_prep_ms_12mp               %.1f ms (with a thumbnail item %.1f ms); heif-convert %.1f ms to Y4M, %.1f ms to JPEG; ratio %.2f\n",
+			h.SimiliMs, h.SimiliThumbMs, h.HeifConvertY4M, h.HeifConvertJPEG, h.Ratio)
+	}
 	fmt.Fprintf(w, "index_photos_per_s_squeezenet   %s (%s CPU s/photo)\n", f(r.IndexPhotosPerSecSqueeze, "%.1f"), f(r.IndexCPUSecPerPhotoSqueeze, "%.3f"))
 	fmt.Fprintf(w, "index_photos_per_s_resnet50     %s\n", f(r.IndexPhotosPerSecResNet50, "%.1f"))
 	fmt.Fprintf(w, "index_cpu_s_per_photo_resnet50  %s\n", f(r.IndexCPUSecPerPhotoResNet, "%.3f"))
