@@ -88,7 +88,7 @@ type common struct {
 
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.over.DataDir, "data-dir", "", "catalog and embedded store folder (env "+engine.EnvDataDir+")")
-	fs.StringVar(&c.over.CacheDir, "cache-dir", "", "thumbnails, models and ONNX Runtime folder (env "+engine.EnvCacheDir+")")
+	fs.StringVar(&c.over.CacheDir, "cache-dir", "", "thumbnails and models folder (env "+engine.EnvCacheDir+")")
 	fs.StringVar(&c.over.Model, "model", "", "model: resnet50 (default) or squeezenet (env "+engine.EnvModel+")")
 	fs.StringVar(&c.over.ModelFile, "model-file", "", "use this local model file")
 	fs.StringVar(&c.over.Store, "store", "", "vector store: embedded (default) or milvus://host:port (env "+engine.EnvStore+")")
