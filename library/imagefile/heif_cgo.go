@@ -8,14 +8,15 @@ package imagefile
 #include <string.h>
 #include <libheif/heif.h>
 
-// simili_heif_decode decodes a handle to 8-bit interleaved RGBA with the
-// container's transforms (crop, irot, imir) applied.
-static struct heif_error simili_heif_decode(struct heif_image_handle *h, struct heif_image **out) {
+// simili_heif_decode decodes a handle to 8-bit interleaved RGB (rgba == 0)
+// or RGBA with the container's transforms (crop, irot, imir) applied.
+static struct heif_error simili_heif_decode(struct heif_image_handle *h, int rgba, struct heif_image **out) {
 	struct heif_decoding_options *o = heif_decoding_options_alloc();
 	if (o) {
 		o->convert_hdr_to_8bit = 1;
 	}
-	struct heif_error err = heif_decode_image(h, out, heif_colorspace_RGB, heif_chroma_interleaved_RGBA, o);
+	struct heif_error err = heif_decode_image(h, out, heif_colorspace_RGB,
+		rgba ? heif_chroma_interleaved_RGBA : heif_chroma_interleaved_RGB, o);
 	if (o) {
 		heif_decoding_options_free(o);
 	}
@@ -121,7 +122,7 @@ func decodeHEIF(data []byte, minSide, maxPixels int) (image.Image, error) {
 	}
 	if minSide > 0 {
 		if th := f.thumbnail(w, h, minSide); th != nil {
-			img, err := decodeHandle(th)
+			img, err := decodeHandle(th, minSide)
 			C.heif_image_handle_release(th)
 			if err == nil {
 				return img, nil
@@ -129,7 +130,7 @@ func decodeHEIF(data []byte, minSide, maxPixels int) (image.Image, error) {
 			// A broken thumbnail must not hide a good primary image.
 		}
 	}
-	return decodeHandle(f.primary)
+	return decodeHandle(f.primary, minSide)
 }
 
 // thumbnail returns (to be released by the caller) the smallest thumbnail
@@ -176,27 +177,48 @@ func sameShape(w, h, tw, th int) bool {
 	return b > a*0.98 && b < a*1.02
 }
 
-// decodeHandle decodes one image handle into an NRGBA copy owned by Go.
-func decodeHandle(h *C.struct_heif_image_handle) (image.Image, error) {
+// decodeHandle decodes one image handle into an NRGBA image owned by Go.
+// When minSide > 0 and the picture is at least twice that on its shorter
+// side, it is reduced while copying out of libheif's buffer by averaging
+// k×k blocks, k the largest factor that keeps minSide: an area filter, so
+// the result is properly anti-aliased, and the 12-MP RGBA copy and the
+// generic resize of it are never made.
+func decodeHandle(h *C.struct_heif_image_handle, minSide int) (image.Image, error) {
+	w, hgt := handleSize(h)
+	k := 1
+	if minSide > 0 {
+		k = max(1, min(w, hgt)/minSide)
+	}
+	rgba := C.int(0)
+	if k == 1 {
+		rgba = 1
+	}
 	var img *C.struct_heif_image
-	if err := heifError("HEIF decode", C.simili_heif_decode(h, &img)); err != nil {
+	if err := heifError("HEIF decode", C.simili_heif_decode(h, rgba, &img)); err != nil {
 		if img != nil {
 			C.heif_image_release(img)
 		}
 		return nil, err
 	}
 	defer C.heif_image_release(img)
-	w := int(C.heif_image_get_width(img, C.heif_channel_interleaved))
-	hgt := int(C.heif_image_get_height(img, C.heif_channel_interleaved))
+	w = int(C.heif_image_get_width(img, C.heif_channel_interleaved))
+	hgt = int(C.heif_image_get_height(img, C.heif_channel_interleaved))
+	px := 3
+	if rgba != 0 {
+		px = 4
+	}
 	var stride C.int
 	plane := C.heif_image_get_plane_readonly(img, C.heif_channel_interleaved, &stride)
-	if plane == nil || w <= 0 || hgt <= 0 || int(stride) < 4*w {
-		return nil, fmt.Errorf("HEIF decode: no RGBA plane (%dx%d, stride %d)", w, hgt, stride)
+	if plane == nil || w <= 0 || hgt <= 0 || int(stride) < px*w {
+		return nil, fmt.Errorf("HEIF decode: no RGB plane (%dx%d, stride %d)", w, hgt, stride)
 	}
-	src := unsafe.Slice((*byte)(unsafe.Pointer(plane)), int(stride)*(hgt-1)+4*w)
-	out := image.NewNRGBA(image.Rect(0, 0, w, hgt))
-	for y := 0; y < hgt; y++ {
-		copy(out.Pix[y*out.Stride:y*out.Stride+4*w], src[y*int(stride):])
+	src := unsafe.Slice((*byte)(unsafe.Pointer(plane)), int(stride)*(hgt-1)+px*w)
+	if k == 1 {
+		out := image.NewNRGBA(image.Rect(0, 0, w, hgt))
+		for y := 0; y < hgt; y++ {
+			copy(out.Pix[y*out.Stride:y*out.Stride+4*w], src[y*int(stride):])
+		}
+		return out, nil
 	}
-	return out, nil
+	return boxReduce(src, w, hgt, int(stride), k), nil
 }
