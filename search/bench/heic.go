@@ -34,6 +34,13 @@ type HEICResult struct {
 	// Ratio is SimiliMs / HeifConvertY4M: at most 1 meets the target.
 	Ratio float64 `json:"heic_prep_vs_heif_convert"`
 	Runs  int     `json:"heic_runs"`
+	// Phone* measure the same on a real phone photo (iPhone 11 Pro, 12 MP
+	// in 48 HEVC tiles, no thumbnail item) from the shared fixtures, when
+	// $SIMILI_SHARED (default ../shared) holds it.
+	PhoneFile           string  `json:"heic_phone_file,omitempty"`
+	PhoneSimiliMs       float64 `json:"heic_phone_prep_ms,omitempty"`
+	PhoneHeifConvertY4M float64 `json:"heic_phone_heif_convert_y4m_ms,omitempty"`
+	PhoneRatio          float64 `json:"heic_phone_prep_vs_heif_convert,omitempty"`
 }
 
 // HEIC measures HEIC preparation against heif-convert. The 12-MP HEIC
@@ -68,10 +75,30 @@ func HEIC(ctx context.Context, spec embed.Spec, thumbSize, runs int, cacheDir, w
 	if err != nil {
 		return HEICResult{}, err
 	}
-	// The four measurements take turns, so a machine whose load changes
-	// during the run slows them alike and the ratio holds.
-	var simili, simThumb, y4m, jpg []float64
+	shared := os.Getenv("SIMILI_SHARED")
+	if shared == "" {
+		shared = filepath.Join("..", "shared")
+	}
+	phone := filepath.Join(shared, "fixtures", "formats", "iphone11pro-sign.HEIC")
+	phoneData, err := os.ReadFile(phone)
+	if err != nil {
+		phoneData = nil
+	}
+	// The measurements take turns, so a machine whose load changes during
+	// the run slows them alike and the ratios hold.
+	var simili, simThumb, y4m, jpg, phoneSim, phoneY4M []float64
 	for i := 0; i < runs; i++ {
+		if phoneData != nil {
+			ms, err := heicPrep(phoneData, spec, thumbSize)
+			if err != nil {
+				return HEICResult{}, err
+			}
+			phoneSim = append(phoneSim, ms)
+			if ms, err = heifConvert(ctx, conv, phone, filepath.Join(workDir, "heif-convert-phone.y4m")); err != nil {
+				return HEICResult{}, err
+			}
+			phoneY4M = append(phoneY4M, ms)
+		}
 		ms, err := heicPrep(plainData, spec, thumbSize)
 		if err != nil {
 			return HEICResult{}, err
@@ -92,6 +119,11 @@ func HEIC(ctx context.Context, spec embed.Spec, thumbSize, runs int, cacheDir, w
 	}
 	r := HEICResult{SimiliMs: median(simili), SimiliThumbMs: median(simThumb), HeifConvertY4M: median(y4m), HeifConvertJPEG: median(jpg), Runs: runs}
 	r.Ratio = r.SimiliMs / r.HeifConvertY4M
+	if phoneData != nil {
+		r.PhoneFile = phone
+		r.PhoneSimiliMs, r.PhoneHeifConvertY4M = median(phoneSim), median(phoneY4M)
+		r.PhoneRatio = r.PhoneSimiliMs / r.PhoneHeifConvertY4M
+	}
 	return r, nil
 }
 

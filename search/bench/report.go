@@ -92,7 +92,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		r.PrepMsPerPhoto12MP = &p.MedianMs
 	}
 	logf("prep: 12-MP HEIC → thumbnail + tensor, beside heif-convert")
-	if h, err := HEIC(ctx, spec, o.Config.ThumbSize, 7, o.Config.CacheDir, filepath.Join(o.WorkDir, "heic")); err != nil {
+	if h, err := HEIC(ctx, spec, o.Config.ThumbSize, 5, o.Config.CacheDir, filepath.Join(o.WorkDir, "heic")); err != nil {
 		skip("HEIC prep: %v", err)
 	} else {
 		r.HEIC = &h

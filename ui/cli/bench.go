@@ -121,6 +121,10 @@ func printBench(env Env, r bench.Report) error {
 	if h := r.HEIC; h != nil {
 		fmt.Fprintf(w, "heic_prep_ms_12mp               %.1f ms (with a thumbnail item %.1f ms); heif-convert %.1f ms to Y4M, %.1f ms to JPEG; ratio %.2f\n",
 			h.SimiliMs, h.SimiliThumbMs, h.HeifConvertY4M, h.HeifConvertJPEG, h.Ratio)
+		if h.PhoneFile != "" {
+			fmt.Fprintf(w, "heic_phone_prep_ms              %.1f ms; heif-convert %.1f ms to Y4M; ratio %.2f (%s)\n",
+				h.PhoneSimiliMs, h.PhoneHeifConvertY4M, h.PhoneRatio, filepath.Base(h.PhoneFile))
+		}
 	}
 	fmt.Fprintf(w, "index_photos_per_s_squeezenet   %s (%s CPU s/photo)\n", f(r.IndexPhotosPerSecSqueeze, "%.1f"), f(r.IndexCPUSecPerPhotoSqueeze, "%.3f"))
 	fmt.Fprintf(w, "index_photos_per_s_resnet50     %s\n", f(r.IndexPhotosPerSecResNet50, "%.1f"))
