@@ -116,6 +116,13 @@ func (c *Catalog) BeginScan(ctx context.Context, roots []string, model string) (
 // ReapScans marks as interrupted every scan recorded as running whose
 // process is gone, and returns how many it marked.
 func (c *Catalog) ReapScans(ctx context.Context) (int, error) {
+	var running int
+	if err := c.db.QueryRowContext(ctx, "SELECT count(*) FROM scans WHERE state = 'running'").Scan(&running); err != nil {
+		return 0, fmt.Errorf("count running scans: %w", err)
+	}
+	if running == 0 { // the usual case: no write transaction needed
+		return 0, nil
+	}
 	n := 0
 	err := c.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, "SELECT id FROM scans WHERE state = 'running'")

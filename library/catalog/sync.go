@@ -99,20 +99,32 @@ func (c *Catalog) ResetPending(ctx context.Context, store, model string) error {
 }
 
 // EmbeddedIDs returns the ids of the photos that have an embedding under
-// model, ascending: what a store of that model must hold.
+// model, ascending: what a store of that model must hold. It joins in Go
+// (the model's hashes, then every photo's id and hash in id order), which
+// reads both tables once instead of probing the embeddings table, whose
+// rows are mostly vector, once per photo.
 func (c *Catalog) EmbeddedIDs(ctx context.Context, model string) ([]int64, error) {
-	rows, err := c.db.QueryContext(ctx, "SELECT p.id FROM photos p JOIN embeddings e ON e.hash = p.hash AND e.model = ? ORDER BY p.id", model)
+	hashes, err := c.EmbeddedHashes(ctx, model)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := c.db.QueryContext(ctx, "SELECT id, hash FROM photos ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("list embedded photos of %s: %w", model, err)
 	}
 	defer rows.Close()
-	var out []int64
+	out := make([]int64, 0, len(hashes))
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("read embedded photo id: %w", err)
+		var (
+			id   int64
+			hash string
+		)
+		if err := rows.Scan(&id, &hash); err != nil {
+			return nil, fmt.Errorf("read photo id: %w", err)
 		}
-		out = append(out, id)
+		if hashes[hash] {
+			out = append(out, id)
+		}
 	}
 	return out, rows.Err()
 }
