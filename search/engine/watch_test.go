@@ -191,6 +191,9 @@ func TestWatchCopyRenameDelete(t *testing.T) {
 		latencies = append(latencies, took)
 		ids[name] = p.ID
 	}
+	// A batch is reported just after its photos became searchable.
+	embedded := func(from int) int { return sum(w.batches(), from, func(b WatchBatch) int { return b.Embedded }) }
+	waitFor(t, limit, "the copies' batches reported", func() bool { return embedded(1) >= 3 })
 	bs := w.batches()
 	if got := sum(bs, 1, func(b WatchBatch) int { return b.Embedded }); got != 3 {
 		t.Errorf("model runs after three copies: %d, want 3 (a file caught half-copied would be read twice or fail)", got)
@@ -221,6 +224,9 @@ func TestWatchCopyRenameDelete(t *testing.T) {
 		p, ok = searchable(ctx, w.eng, moved)
 		return ok
 	})
+	waitFor(t, limit, "the rename's batch reported", func() bool {
+		return sum(w.batches(), before, func(b WatchBatch) int { return b.Moved + b.Added }) >= 1
+	})
 	if p.ID != ids[names[0]] {
 		t.Errorf("moved photo has id %d, want its old id %d", p.ID, ids[names[0]])
 	}
@@ -237,15 +243,18 @@ func TestWatchCopyRenameDelete(t *testing.T) {
 
 	// Delete it from the new subfolder (whose watch was added on the fly)
 	// and a second one from the top: both leave the catalog and the store.
+	before = len(w.batches())
 	for _, gone := range []string{moved, filepath.Join(w.lib, names[1])} {
 		if err := os.Remove(gone); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, limit, "deleted photos gone from the catalog", func() bool {
-		n, err := w.eng.Catalog().Count(ctx, facet.Filter{})
-		return err == nil && n == 1
+	waitFor(t, limit, "the deletions' batch reported", func() bool {
+		return sum(w.batches(), before, func(b WatchBatch) int { return b.Removed }) >= 2
 	})
+	if n, err := w.eng.Catalog().Count(ctx, facet.Filter{}); err != nil || n != 1 {
+		t.Errorf("catalog holds %d photos (%v) after the deletions; want 1", n, err)
+	}
 	n, err := w.eng.Store().Count(ctx)
 	if err != nil || n != 1 {
 		t.Errorf("store holds %d vectors (%v) after the deletions; want 1", n, err)
