@@ -47,7 +47,9 @@ type Options struct {
 	// gives batches every MaxWait). Default 2 s.
 	MaxWait time.Duration
 	// Rescan is how often the roots are rescanned while some folders
-	// cannot be watched (watch limit). Default DefaultRescan.
+	// cannot be watched (watch limit), and how often a library folder
+	// that is not there (an unplugged disk) is looked for; when it is
+	// back it is watched and rescanned. Default DefaultRescan.
 	Rescan time.Duration
 	// OnLimited, when set, is told once that some folders cannot be
 	// watched, and why (the warning is also logged).
@@ -80,6 +82,7 @@ type Watcher struct {
 
 	// Owned by Run's goroutine after New returns.
 	dirs    map[string]bool // folders with a watch
+	missing map[string]bool // roots that were not there, looked for every Rescan
 	pending map[string]*pendingPath
 	rescan  bool  // roots to be rescanned in the next batch
 	limited error // why some folders have no watch; nil when all do
@@ -121,7 +124,7 @@ func newWatcher(roots []string, opt Options, addWatch func(*fsnotify.Watcher, st
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	w := &Watcher{opt: opt, log: opt.Log, dirs: map[string]bool{}, pending: map[string]*pendingPath{}}
+	w := &Watcher{opt: opt, log: opt.Log, dirs: map[string]bool{}, missing: map[string]bool{}, pending: map[string]*pendingPath{}}
 	for _, r := range roots {
 		a, err := filepath.Abs(r)
 		if err != nil {
@@ -156,14 +159,28 @@ func (w *Watcher) Close() error {
 func (w *Watcher) start() {
 	for _, r := range w.roots {
 		if _, err := os.Stat(r); err != nil {
-			// An unplugged disk: nothing to watch; the periodic rescan
-			// does not delete anything under a missing root (the scanner
-			// checks).
-			w.log.Warn("library folder not watched", "root", r, "err", err)
+			// An unplugged disk: nothing to watch until it is back.
+			w.log.Warn("library folder not there (disk not connected?): looked for every "+w.opt.Rescan.String(), "root", r, "err", err)
+			w.missing[r] = true
 			continue
 		}
 		w.addTree(r, false)
 	}
+}
+
+// retryMissing watches the roots that came back and reports whether any
+// did (what changed while they were away needs a rescan).
+func (w *Watcher) retryMissing() bool {
+	back := false
+	for r := range w.missing {
+		if info, err := os.Stat(r); err == nil && info.IsDir() {
+			delete(w.missing, r)
+			w.log.Info("library folder is back: watching it", "root", r)
+			w.addTree(r, false)
+			back = true
+		}
+	}
+	return back
 }
 
 // Limited says why some folders are not watched (nil when all are): the
@@ -211,7 +228,7 @@ func (w *Watcher) Run(ctx context.Context, apply func(context.Context, Batch)) e
 	var rescanC <-chan time.Time
 	var rescanT *time.Ticker
 	for {
-		if w.limited != nil && rescanT == nil {
+		if (w.limited != nil || len(w.missing) > 0) && rescanT == nil {
 			rescanT = time.NewTicker(w.opt.Rescan)
 			defer rescanT.Stop()
 			rescanC = rescanT.C
@@ -235,7 +252,9 @@ func (w *Watcher) Run(ctx context.Context, apply func(context.Context, Batch)) e
 			}
 			w.watchError(err)
 		case <-rescanC:
-			w.rescan = true
+			if w.retryMissing() || w.limited != nil {
+				w.rescan = true
+			}
 		case now := <-tick.C:
 			b, ok := w.ready(now)
 			if !ok {
@@ -272,6 +291,9 @@ func (w *Watcher) event(ev fsnotify.Event, now time.Time) {
 		// a folder that was there; its photos go with the scan.
 		w.unwatch(path)
 		w.touch(path, now)
+		if slices.Contains(w.roots, path) {
+			w.missing[path] = true // the library folder itself went away
+		}
 		return
 	}
 	info, err := os.Stat(path)

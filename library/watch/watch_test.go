@@ -335,3 +335,27 @@ func TestEventsOutsideRootsAndMissingRoot(t *testing.T) {
 		t.Errorf("watching %d folders of a missing root", w.Watched())
 	}
 }
+
+func TestMissingRootIsWatchedWhenItComesBack(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "usb")
+	w, err := New([]string{root}, Options{Quiet: testQuiet, Poll: testPoll, Rescan: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, w)
+	time.Sleep(500 * time.Millisecond) // looked for twice: still away, nothing reported
+	if bs, _ := r.snapshot(); len(bs) != 0 {
+		t.Fatalf("batches while the folder is away: %+v", bs)
+	}
+	// The disk is back with photos added elsewhere meanwhile: a rescan of
+	// it, then its changes are followed.
+	write(t, filepath.Join(root, "old.jpg"), []byte("old"))
+	waitUntil(t, func() bool {
+		bs, _ := r.snapshot()
+		return len(bs) > 0 && bs[0].Rescan && slices.Equal(bs[0].Paths, []string{root})
+	})
+	waitUntil(t, func() bool { return w.watching(root) })
+	p := filepath.Join(root, "new.jpg")
+	write(t, p, []byte("new"))
+	r.waitReported(t, p)
+}
