@@ -119,6 +119,7 @@ func RunPeers(ctx context.Context, o PeerOptions, photos string) (*PeersReport, 
 			return rep, err
 		}
 		rep.Index = &ir
+		logf(o.Log, "peers: index %d photos: %.1f photos/s, %.3f CPU-s/photo", ir.Photos, ir.PhotosPerSec, ir.CPUSecPerPhoto)
 	}
 	for _, s := range o.Search {
 		logf(o.Log, "peers: peer_search.py %d %d %d (FAISS Flat, IVF, HNSW; HNSW builds for minutes)", s[0], s[1], o.Queries)
@@ -132,7 +133,7 @@ func RunPeers(ctx context.Context, o PeerOptions, photos string) (*PeersReport, 
 			return rep, err
 		}
 		sr.N, sr.Dim, sr.WallS = s[0], s[1], time.Since(start).Seconds()
-		logf(o.Log, "peers: search %d × %d done in %.0f s", s[0], s[1], sr.WallS)
+		logf(o.Log, "peers: search %d × %d done in %.0f s:\n%s", s[0], s[1], sr.WallS, strings.TrimSpace(out))
 		rep.Search = append(rep.Search, sr)
 	}
 	return rep, nil

@@ -45,7 +45,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&workDir, "work-dir", "", "scratch folder (default: a temporary folder)")
 	fs.BoolVar(&peers, "peers", false, "also run the peers (Pillow + ONNX Runtime indexing, FAISS search) from $SIMILI_SHARED/tools/peers in a virtual environment of their own in the cache, and print Simili | peer | ratio")
 	fs.StringVar(&profile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the SqueezeNet index run to this file")
-	fs.StringVar(&peerSz, "peer-sizes", "100000x2048,1000000x512", "N×dim sizes the FAISS peer is run at (each must also be in --sizes and --dims)")
+	fs.StringVar(&peerSz, "peer-sizes", "100000x2048,1000000x512", "N×dim sizes the FAISS peer is run at (each must also be in --sizes and --dims); none: the indexing peer only")
 	if _, help, err := handleParse(fs, args); help || err != nil {
 		return err
 	}
@@ -75,6 +75,9 @@ func runBench(ctx context.Context, env Env, args []string) error {
 			Model:   filepath.Join(shared, "models", "squeezenet1.1", "squeezenet1.1-fp32.onnx"),
 			Workers: runtime.NumCPU(),
 			Queries: queries,
+		}
+		if peerSz == "none" {
+			peerSz = ""
 		}
 		if po.Search, err = sizePairs(peerSz); err != nil {
 			return fmt.Errorf("%w: --peer-sizes: %v", ErrUsage, err)
@@ -174,6 +177,9 @@ func printBench(env Env, r bench.Report) error {
 // sizePairs parses "100000x2048,1000000x512".
 func sizePairs(s string) ([][2]int, error) {
 	var out [][2]int
+	if s == "" {
+		return nil, nil
+	}
 	for _, part := range strings.Split(s, ",") {
 		a, b, ok := strings.Cut(strings.TrimSpace(part), "x")
 		n, err1 := strconv.Atoi(a)
