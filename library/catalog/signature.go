@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	"github.com/simili/simili/library/signature"
 )
@@ -73,4 +74,46 @@ func (c *Catalog) Signatures(ctx context.Context) (map[string]signature.Signatur
 		out[h] = s
 	}
 	return out, rows.Err()
+}
+
+// EmbeddingsOf returns the stored vectors under model of the given content
+// hashes (those without one are left out), reading them in a few queries
+// rather than one per hash.
+func (c *Catalog) EmbeddingsOf(ctx context.Context, model string, hashes []string) (map[string][]float32, error) {
+	out := make(map[string][]float32, len(hashes))
+	const chunk = 500
+	for start := 0; start < len(hashes); start += chunk {
+		part := hashes[start:min(start+chunk, len(hashes))]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, model)
+		for _, h := range part {
+			args = append(args, h)
+		}
+		rows, err := c.db.QueryContext(ctx, "SELECT hash, vec FROM embeddings WHERE model = ? AND hash IN (?"+strings.Repeat(",?", len(part)-1)+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("read embeddings: %w", err)
+		}
+		for rows.Next() {
+			var (
+				h    string
+				blob []byte
+			)
+			if err := rows.Scan(&h, &blob); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read embedding: %w", err)
+			}
+			v, err := decodeVector(blob)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("embedding %s/%s: %w", model, h, err)
+			}
+			out[h] = v
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read embeddings: %w", err)
+		}
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -39,5 +40,37 @@ func TestSignatureRoundTripAndScope(t *testing.T) {
 	}
 	if got, _ := c.Signatures(ctx); got["aa"].PHash != 7 {
 		t.Fatalf("after update PHash = %x", got["aa"].PHash)
+	}
+}
+
+func TestEmbeddingsOfReadsMany(t *testing.T) {
+	ctx := context.Background()
+	c, _ := openTest(t)
+	var hashes []string
+	for i := 0; i < 1203; i++ { // more than one chunk
+		h := fmt.Sprintf("h%d", i)
+		hashes = append(hashes, h)
+		if i%3 == 0 {
+			continue // no embedding
+		}
+		if err := c.PutEmbedding(ctx, h, "m", []float32{float32(i), 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := c.EmbeddingsOf(ctx, "m", hashes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 802 {
+		t.Fatalf("%d vectors, want 802", len(got))
+	}
+	if v := got["h1201"]; len(v) != 2 || v[0] != 1201 {
+		t.Fatalf("h1201 = %v", v)
+	}
+	if _, ok := got["h1200"]; ok {
+		t.Fatal("h1200 has no embedding but was returned")
+	}
+	if other, _ := c.EmbeddingsOf(ctx, "other", hashes); len(other) != 0 {
+		t.Fatalf("another model's lookup returned %d", len(other))
 	}
 }

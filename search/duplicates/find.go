@@ -19,9 +19,10 @@ import (
 type Library struct {
 	Photos     []catalog.Photo
 	Signatures map[string]signature.Signature // by content hash
-	// Embedding returns the stored vector of a content; ok is false when
-	// it has none (not embedded yet). Nil: no embeddings.
-	Embedding func(ctx context.Context, hash string) (vec []float32, ok bool, err error)
+	// Embeddings returns the stored vectors of the given contents, by
+	// hash; contents without one (not embedded yet) are left out. Nil: no
+	// embeddings.
+	Embeddings func(ctx context.Context, hashes []string) (map[string][]float32, error)
 	// Neighbours returns the k nearest photos to vec in the vector index,
 	// best first. Needed only for the Similar tier.
 	Neighbours func(ctx context.Context, vec []float32, k int) ([]Neighbour, error)
@@ -68,6 +69,9 @@ type params struct {
 	// fineMax is the largest fine-hash distance (of 256) between two
 	// pictures of the same framing that are one photograph.
 	fineMax int
+	// fineSure is the fine-hash distance at which a pair of the same
+	// framing needs no embedding to be called one photograph.
+	fineSure int
 	// probeRadius is the Hamming radius probed in each 16-bit band.
 	probeRadius int
 	// neighbours is k of the look-alike search.
@@ -75,10 +79,10 @@ type params struct {
 }
 
 var defaultParams = params{
-	sureDistance: 6, maxDistance: 16, sameCosine: 0.90,
-	sureCosine: 0.95, cropDistance: 22,
+	sureDistance: 8, maxDistance: 12, sameCosine: 0.90,
+	sureCosine: 0.95, cropDistance: 16,
 	maxAspect: 1.0 / 0.8, timeSlack: time.Second, burstGap: 3 * time.Second,
-	fineMax: 40, probeRadius: 1, neighbours: 16,
+	fineMax: 40, fineSure: 12, probeRadius: 1, neighbours: 16,
 }
 
 // content is one distinct file content (one hash) and, as tiers collapse,
@@ -389,19 +393,43 @@ func (f *finder) live() []int {
 
 // vector returns a content's stored embedding (nil when it has none).
 func (f *finder) vector(c int) ([]float32, error) {
-	it := &f.items[c]
-	if it.vecOK || f.lib.Embedding == nil {
-		return it.vec, nil
-	}
-	v, ok, err := f.lib.Embedding(f.ctx, f.rep(c).Hash)
-	if err != nil {
+	if err := f.preload([]int{c}); err != nil {
 		return nil, err
 	}
-	if ok {
-		it.vec = v
+	return f.items[c].vec, nil
+}
+
+// preload reads the embeddings of the contents not read yet, in bulk.
+func (f *finder) preload(cs []int) error {
+	if f.lib.Embeddings == nil {
+		return nil
 	}
-	it.vecOK = true
-	return it.vec, nil
+	var hashes []string
+	want := map[string][]int{}
+	for _, c := range cs {
+		it := &f.items[c]
+		if it.vecOK {
+			continue
+		}
+		h := f.rep(c).Hash
+		if _, dup := want[h]; !dup {
+			hashes = append(hashes, h)
+		}
+		want[h] = append(want[h], c)
+	}
+	if len(hashes) == 0 {
+		return nil
+	}
+	vecs, err := f.lib.Embeddings(f.ctx, hashes)
+	if err != nil {
+		return err
+	}
+	for h, cs := range want {
+		for _, c := range cs {
+			f.items[c].vec, f.items[c].vecOK = vecs[h], true
+		}
+	}
+	return nil
 }
 
 func cosine(a, b []float32) float32 {

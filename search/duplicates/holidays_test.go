@@ -378,9 +378,14 @@ func indexHolidays(t *testing.T, tmp, root, model string, truthByFile map[string
 		}
 		vecs[p.Hash] = v
 	}
-	lib := Library{Photos: photos, Signatures: sigs, Embedding: func(_ context.Context, h string) ([]float32, bool, error) {
-		v, ok := vecs[h]
-		return v, ok, nil
+	lib := Library{Photos: photos, Signatures: sigs, Embeddings: func(_ context.Context, hs []string) (map[string][]float32, error) {
+		out := map[string][]float32{}
+		for _, h := range hs {
+			if v, ok := vecs[h]; ok {
+				out[h] = v
+			}
+		}
+		return out, nil
 	}}
 	return holidaysLib{lib: lib, truth: truth}
 }

@@ -46,10 +46,7 @@ func (f *finder) samePairs() ([]edge, error) {
 	probes := probeMasks(f.p.probeRadius)
 	seen := map[[2]int32]bool{}
 	var cands [][2]int32
-	add := func(a, b int32) {
-		if a == b {
-			return
-		}
+	addPair := func(a, b int32) {
 		if a > b {
 			a, b = b, a
 		}
@@ -58,6 +55,17 @@ func (f *finder) samePairs() ([]edge, error) {
 			seen[k] = true
 			cands = append(cands, k)
 		}
+	}
+	add := func(a, b int32) {
+		if a == b {
+			return
+		}
+		// Most band collisions are chance: drop them on the hashes alone
+		// before any embedding is read.
+		if d, _ := signature.CropDistance(f.items[a].sig, f.items[b].sig); d > f.p.cropDistance {
+			return
+		}
+		addPair(a, b)
 	}
 	for n, c := range live {
 		if n%4096 == 0 {
@@ -104,7 +112,7 @@ func (f *finder) samePairs() ([]edge, error) {
 		}
 		for i := range cs {
 			for j := i + 1; j < len(cs); j++ {
-				add(cs[i], cs[j])
+				addPair(cs[i], cs[j])
 			}
 		}
 	}
@@ -114,6 +122,14 @@ func (f *finder) samePairs() ([]edge, error) {
 		}
 		return cands[i][1] < cands[j][1]
 	})
+	// Rule out what the hashes and metadata can, then read the embeddings
+	// of what is left in one go.
+	type pending struct {
+		a, b int
+		e    evidence
+	}
+	var left []pending
+	var need []int
 	var out []edge
 	for n, k := range cands {
 		if n%4096 == 0 {
@@ -121,12 +137,26 @@ func (f *finder) samePairs() ([]edge, error) {
 				return nil, err
 			}
 		}
-		e, err := f.evidence(int(k[0]), int(k[1]))
-		if err != nil {
-			return nil, err
+		a, b := int(k[0]), int(k[1])
+		e := f.evidence(a, b)
+		switch {
+		case f.p.sureWithoutCosine(e):
+			out = append(out, edge{a: a, b: b, rank: e.rank(), reason: e.describe()})
+		case f.p.decide(e, true):
+			left = append(left, pending{a, b, e})
+			need = append(need, a, b)
 		}
-		if f.p.decide(e) {
-			out = append(out, edge{a: int(k[0]), b: int(k[1]), rank: e.rank(), reason: e.describe()})
+	}
+	if err := f.preload(need); err != nil {
+		return nil, err
+	}
+	for _, pd := range left {
+		e := pd.e
+		if va, vb := f.items[pd.a].vec, f.items[pd.b].vec; va != nil && vb != nil {
+			e.cosine = cosine(va, vb)
+		}
+		if f.p.decide(e, false) {
+			out = append(out, edge{a: pd.a, b: pd.b, rank: e.rank(), reason: e.describe()})
 		}
 	}
 	return out, nil
@@ -158,20 +188,11 @@ type evidence struct {
 	diffCam  bool // both name a camera, different ones
 }
 
-func (f *finder) evidence(a, b int) (evidence, error) {
+// evidence gathers what the signatures and metadata say about a pair; the
+// cosine is added once the pair survives them.
+func (f *finder) evidence(a, b int) evidence {
 	pa, pb := f.rep(a), f.rep(b)
 	e := f.hashEvidence(a, b)
-	va, err := f.vector(a)
-	if err != nil {
-		return e, err
-	}
-	vb, err := f.vector(b)
-	if err != nil {
-		return e, err
-	}
-	if va != nil && vb != nil {
-		e.cosine = cosine(va, vb)
-	}
 	ta, oka := exifTime(pa)
 	tb, okb := exifTime(pb)
 	if oka && okb {
@@ -184,7 +205,7 @@ func (f *finder) evidence(a, b int) (evidence, error) {
 	if ca, cb := camera(pa), camera(pb); ca != "" && cb != "" {
 		e.sameCam, e.diffCam = ca == cb, ca != cb
 	}
-	return e, nil
+	return e
 }
 
 // hashEvidence compares two contents' signatures and shapes only.
@@ -227,7 +248,13 @@ func aspect(w, h int, it content) float64 {
 // separates a re-encode from another shot of the same scene when the
 // hashes alone are not conclusive; capture times that differ rule out the
 // same shot.
-func (p params) decide(e evidence) bool {
+// sureWithoutCosine is a pair whose hashes settle it: the same framing
+// with the same fine detail, and no metadata against it.
+func (p params) sureWithoutCosine(e evidence) bool {
+	return e.frame && e.fine >= 0 && e.fine <= p.fineSure && e.distance <= p.sureDistance && p.decide(e, true)
+}
+
+func (p params) decide(e evidence, cosineUnknown bool) bool {
 	if e.aspect > p.maxAspect+1e-3 {
 		return false
 	}
@@ -240,11 +267,11 @@ func (p params) decide(e evidence) bool {
 	hasCos := !math.IsNaN(float64(e.cosine))
 	switch {
 	case e.distance <= p.sureDistance:
-		return !hasCos || e.cosine >= p.sameCosine-0.1
+		return cosineUnknown || !hasCos || e.cosine >= p.sameCosine-0.1
 	case e.distance <= p.maxDistance:
-		return hasCos && e.cosine >= p.sameCosine
+		return cosineUnknown || hasCos && e.cosine >= p.sameCosine
 	case e.distance <= p.cropDistance:
-		return hasCos && e.cosine >= p.sureCosine
+		return cosineUnknown || hasCos && e.cosine >= p.sureCosine
 	}
 	return false
 }

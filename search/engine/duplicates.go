@@ -26,8 +26,8 @@ func (e *Engine) Duplicates(ctx context.Context, opt duplicates.Options) ([]dupl
 	lib := duplicates.Library{
 		Photos:     photos,
 		Signatures: sigs,
-		Embedding: func(ctx context.Context, hash string) ([]float32, bool, error) {
-			return e.cat.Embedding(ctx, hash, model)
+		Embeddings: func(ctx context.Context, hashes []string) (map[string][]float32, error) {
+			return e.cat.EmbeddingsOf(ctx, model, hashes)
 		},
 		Neighbours: func(ctx context.Context, vec []float32, k int) ([]duplicates.Neighbour, error) {
 			hits, err := e.store.Search(ctx, vec, k, SimilarQuery{}.Filter, vector.SearchOptions{})
