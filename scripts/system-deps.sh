@@ -3,7 +3,7 @@
 # those that are missing. Uses sudo when not root.
 set -euo pipefail
 
-pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev libturbojpeg0-dev libheif-dev libde265-0 libheif-examples xvfb xauth python3-venv python3-onnx python3-numpy)
+pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev libturbojpeg0-dev libheif-dev libde265-0 libheif-examples xvfb xauth python3-venv python3-onnx python3-numpy trash-cli)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
