@@ -29,7 +29,18 @@ type OfflineRoot struct {
 }
 
 func (o OfflineRoot) String() string {
-	return fmt.Sprintf("library folder %s is offline (%s; disk not mounted?): %d photos kept", o.Root, o.Reason, o.Photos)
+	why := o.Reason
+	switch o.Reason {
+	case "missing":
+		why = "not found: disk unplugged or not mounted?"
+	case "unreadable":
+		why = "cannot be read: disk not connected, or no permission?"
+	case "not mounted":
+		why = "disk not mounted: only the empty mount point is there"
+	case "on another device", "empty":
+		why = o.Reason + ": disk not mounted?"
+	}
+	return fmt.Sprintf("library folder %s is offline (%s): %d photos kept", o.Root, why, o.Photos)
 }
 
 // rootCheck is what a scan found about one library folder's disk.

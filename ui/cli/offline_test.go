@@ -67,7 +67,7 @@ func TestOfflineFirstRunAndOfflineFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _ = run("index", dir)
-	want := "library folder " + dir + " is offline (missing; disk not mounted?): 4 photos kept"
+	want := "library folder " + dir + " is offline (not found: disk unplugged or not mounted?): 4 photos kept"
 	if !strings.Contains(out, want) || !strings.Contains(out, "0 removed") {
 		t.Fatalf("index with the folder away:\n%s\nwant %q and 0 removed", out, want)
 	}
