@@ -6,7 +6,8 @@
 // is done, an unchanged file (same size and mtime) is not read again, a moved
 // file is recognised by its content hash and keeps its embedding, and a file
 // that left the disk leaves the catalog and the store at the end of a
-// complete scan.
+// complete scan, unless its library folder's disk is away (roots.go): then
+// the folder is offline and its photos are kept.
 package scan
 
 import (
