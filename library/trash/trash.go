@@ -20,6 +20,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 )
@@ -130,7 +131,7 @@ func (t *Trash) Move(path string) (Item, error) {
 	deleted := t.now().Truncate(time.Second)
 	content := FormatInfo(Info{Path: recorded, DeletionDate: deleted})
 
-	base := filepath.Base(orig)
+	base := trashName(filepath.Base(orig))
 	for n := 1; ; n++ {
 		if n > 10000 {
 			return Item{}, fmt.Errorf("trash %s: no free name in %s", orig, dir)
@@ -169,6 +170,24 @@ func (t *Trash) Move(path string) (Item, error) {
 		}
 		return Item{}, fmt.Errorf("trash %s: %w", orig, err)
 	}
+}
+
+// maxName is NAME_MAX on Linux file systems: "NAME.trashinfo" must fit.
+const maxName = 255
+
+// trashName is the name a file gets in the trash: its own, shortened when
+// NAME.NNNNN.trashinfo would be too long (the .trashinfo keeps the full
+// original path). The end of the name, with the extension, is kept.
+func trashName(base string) string {
+	const room = maxName - len(".trashinfo") - len(".10000")
+	if len(base) <= room {
+		return base
+	}
+	cut := len(base) - room
+	for cut < len(base) && !utf8.RuneStart(base[cut]) {
+		cut++
+	}
+	return base[cut:]
 }
 
 // Restore moves a trashed file back to where it was and removes its

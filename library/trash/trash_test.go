@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 )
@@ -664,4 +665,46 @@ func TestEscapeRoundTrip(t *testing.T) {
 	if got := EscapePath("/a b/%.jpg"); got != "/a%20b/%25.jpg" {
 		t.Errorf("EscapePath = %q", got)
 	}
+}
+
+// TestLongNames: a file name too long for NAME.trashinfo is shortened in
+// the trash (keeping its end) while the .trashinfo keeps the full path, and
+// Restore gives the file its full name back.
+func TestLongNames(t *testing.T) {
+	tr, photos := newTrash(t)
+	root := filepath.Dir(photos)
+	long := strings.Repeat("é", 120) + "-IMG_0001.jpg" // 253 bytes
+	writeTree(t, photos, map[string]string{long: "long", "short.jpg": "s"})
+	before := checksums(t, root)
+	var items []Item
+	for range 2 { // moved, restored, moved again
+		it, err := tr.Move(filepath.Join(photos, long))
+		if err != nil {
+			t.Fatalf("Move: %v", err)
+		}
+		if n := len(filepath.Base(it.Info)); n > 255 || !strings.HasSuffix(it.Trashed, "-IMG_0001.jpg") {
+			t.Errorf("trashed as %s (info name %d bytes)", filepath.Base(it.Trashed), n)
+		}
+		if !utf8.ValidString(filepath.Base(it.Trashed)) {
+			t.Errorf("shortened name cut a character: %q", filepath.Base(it.Trashed))
+		}
+		in, _ := readInfo(t, it.Info)
+		if in.Path != filepath.Join(photos, long) {
+			t.Errorf("info Path %q, want the full original", in.Path)
+		}
+		items = append(items, it)
+		if len(items) == 1 {
+			if err := tr.Restore(it); err != nil {
+				t.Fatal(err)
+			}
+			sameExcept(t, before, checksums(t, root))
+		}
+	}
+	if filepath.Base(items[0].Trashed) != filepath.Base(items[1].Trashed) {
+		t.Errorf("same file, different names after a restore: %s, %s", items[0].Trashed, items[1].Trashed)
+	}
+	if err := tr.Restore(items[1]); err != nil {
+		t.Fatal(err)
+	}
+	sameExcept(t, before, checksums(t, root))
 }
