@@ -8,6 +8,12 @@ package imagefile
 #include <string.h>
 #include <libheif/heif.h>
 
+// libheif wants heif_init before first use; a constructor runs it once, at
+// program load, before any goroutine can race to it. It lasts the process.
+__attribute__((constructor)) static void simili_heif_init(void) {
+	heif_init(NULL);
+}
+
 // simili_heif_decode decodes a handle to 8-bit interleaved RGB (rgba == 0)
 // or RGBA with the container's transforms (crop, irot, imir) applied.
 static struct heif_error simili_heif_decode(struct heif_image_handle *h, int rgba, struct heif_image **out) {
