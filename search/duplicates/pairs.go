@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/simili/simili/library/signature"
@@ -44,54 +47,76 @@ func (f *finder) samePairs() ([]edge, error) {
 		}
 	}
 	probes := probeMasks(f.p.probeRadius)
-	seen := map[[2]int32]bool{}
+	sigs := make([]signature.Signature, len(f.items)) // contiguous: the probe loop reads them at random
+	for _, c := range live {
+		sigs[c] = f.items[c].sig
+	}
+	// Probe in parallel over slices of the contents; each worker keeps its
+	// own pairs, merged and deduplicated after.
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(live)/2048))
+	found := make([][][2]int32, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			checked := make([]int32, len(f.items)) // checked[o] == c+1: o was already compared with c
+			for n := w; n < len(live); n += workers {
+				c := live[n]
+				if n%4096 == w && f.ctx.Err() != nil {
+					return
+				}
+				if !f.items[c].hasSig {
+					continue
+				}
+				sc := &sigs[c]
+				stamp := int32(c + 1)
+				try := func(o int32) {
+					if checked[o] == stamp || int(o) == c {
+						return
+					}
+					checked[o] = stamp
+					// Most band collisions are chance: drop them on the
+					// hashes alone before any embedding is read.
+					if d, _ := signature.CropDistance(*sc, sigs[o]); d <= f.p.cropDistance {
+						a, b := int32(c), o
+						if a > b {
+							a, b = b, a
+						}
+						found[w] = append(found[w], [2]int32{a, b})
+					}
+				}
+				for i := 0; i < 4; i++ {
+					b := band(sc.PHash, i)
+					for _, m := range probes {
+						for _, o := range tables[i][b^m] {
+							if int(o) > c { // each unordered pair once
+								try(o)
+							}
+						}
+						// This picture against the others' centre crops: it
+						// may be a crop of them.
+						for _, o := range crops[i][b^m] {
+							try(o)
+						}
+					}
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	if err := f.ctx.Err(); err != nil {
+		return nil, err
+	}
 	var cands [][2]int32
+	for _, fw := range found {
+		cands = append(cands, fw...)
+	}
 	addPair := func(a, b int32) {
 		if a > b {
 			a, b = b, a
 		}
-		k := [2]int32{a, b}
-		if !seen[k] {
-			seen[k] = true
-			cands = append(cands, k)
-		}
-	}
-	add := func(a, b int32) {
-		if a == b {
-			return
-		}
-		// Most band collisions are chance: drop them on the hashes alone
-		// before any embedding is read.
-		if d, _ := signature.CropDistance(f.items[a].sig, f.items[b].sig); d > f.p.cropDistance {
-			return
-		}
-		addPair(a, b)
-	}
-	for n, c := range live {
-		if n%4096 == 0 {
-			if err := f.ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		it := f.items[c]
-		if !it.hasSig {
-			continue
-		}
-		for i := 0; i < 4; i++ {
-			b := band(it.sig.PHash, i)
-			for _, m := range probes {
-				for _, o := range tables[i][b^m] {
-					if int(o) > c { // each unordered pair once
-						add(int32(c), o)
-					}
-				}
-				// This picture against the others' centre crops: it may be
-				// a crop of them.
-				for _, o := range crops[i][b^m] {
-					add(int32(c), o)
-				}
-			}
-		}
+		cands = append(cands, [2]int32{a, b})
 	}
 	// Same camera, same EXIF second: exports that kept the metadata.
 	type shot struct {
@@ -122,6 +147,7 @@ func (f *finder) samePairs() ([]edge, error) {
 		}
 		return cands[i][1] < cands[j][1]
 	})
+	cands = slices.Compact(cands)
 	// Rule out what the hashes and metadata can, then read the embeddings
 	// of what is left in one go.
 	type pending struct {

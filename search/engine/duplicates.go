@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/simili/simili/library/catalog"
+	"github.com/simili/simili/library/signature"
 	"github.com/simili/simili/search/duplicates"
 	"github.com/simili/simili/search/vector"
 )
@@ -14,13 +15,23 @@ import (
 // EXIF, signatures, embeddings) and, for look-alikes only, the vector
 // store; no photo file is read.
 func (e *Engine) Duplicates(ctx context.Context, opt duplicates.Options) ([]duplicates.Group, error) {
+	// The two reads are independent: run them side by side.
+	var (
+		sigs    map[string]signature.Signature
+		sigsErr error
+		done    = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		sigs, sigsErr = e.cat.Signatures(ctx)
+	}()
 	photos, err := e.cat.List(ctx, catalog.Query{})
+	<-done
 	if err != nil {
 		return nil, err
 	}
-	sigs, err := e.cat.Signatures(ctx)
-	if err != nil {
-		return nil, err
+	if sigsErr != nil {
+		return nil, sigsErr
 	}
 	model := e.VectorModel().Name
 	lib := duplicates.Library{
