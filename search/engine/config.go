@@ -85,9 +85,9 @@ func defaultDataDir() (string, error) {
 	return filepath.Join(home, ".local", "share", "simili"), nil
 }
 
-// ConfigPath returns the config file's path ($SIMILI_CONFIG, else
+// configPath returns the config file's path ($SIMILI_CONFIG, else
 // <user config dir>/simili/config.json).
-func ConfigPath() (string, error) {
+func configPath() (string, error) {
 	if p := os.Getenv(EnvConfig); p != "" {
 		return p, nil
 	}
@@ -105,7 +105,7 @@ func Load() (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	path, err := ConfigPath()
+	path, err := configPath()
 	if err != nil {
 		return Config{}, err
 	}
@@ -131,7 +131,7 @@ func Load() (Config, error) {
 // temporary file in the same folder, fsync, rename, fsync of the folder),
 // so a crash or a concurrent Save never leaves a torn or foreign file.
 func Save(cfg Config) error {
-	path, err := ConfigPath()
+	path, err := configPath()
 	if err != nil {
 		return err
 	}
@@ -282,11 +282,11 @@ func (c Config) RescanInterval() time.Duration {
 // CatalogPath is where the catalog database lives.
 func (c Config) CatalogPath() string { return filepath.Join(c.DataDir, "catalog.db") }
 
-// ThumbDir is where thumbnails are cached.
-func (c Config) ThumbDir() string { return filepath.Join(c.CacheDir, "thumbs") }
+// thumbDir is where thumbnails are cached.
+func (c Config) thumbDir() string { return filepath.Join(c.CacheDir, "thumbs") }
 
 // ModelDir is where downloaded models are cached.
 func (c Config) ModelDir() string { return filepath.Join(c.CacheDir, "models") }
 
-// VectorDir is where the embedded store keeps one folder per model.
-func (c Config) VectorDir() string { return filepath.Join(c.DataDir, "vectors") }
+// vectorDir is where the embedded store keeps one folder per model.
+func (c Config) vectorDir() string { return filepath.Join(c.DataDir, "vectors") }

@@ -53,7 +53,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	thumbs, err := thumb.New(cfg.ThumbDir(), cfg.ThumbSize)
+	thumbs, err := thumb.New(cfg.thumbDir(), cfg.ThumbSize)
 	if err != nil {
 		cat.Close()
 		return nil, fmt.Errorf("thumbnail cache: %w", err)
@@ -172,7 +172,7 @@ func openStore(ctx context.Context, cfg Config, m vector.Model, lib string) (vec
 		if cfg.ReadOnlyStore {
 			open = embedded.OpenReadOnly // searches while an index run holds the store
 		}
-		s, err := open(filepath.Join(cfg.VectorDir(), m.Name), m)
+		s, err := open(filepath.Join(cfg.vectorDir(), m.Name), m)
 		if err != nil {
 			return nil, fmt.Errorf("open embedded store: %w", err)
 		}

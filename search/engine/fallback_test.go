@@ -130,10 +130,10 @@ func TestOfflineFirstRunIndexesWithSqueezeNet(t *testing.T) {
 	if !strings.HasSuffix(ms[0].Photo.Path, "100002.jpg") {
 		t.Fatalf("nearest to 100001.jpg is %s, want 100002.jpg, the same scene", ms[0].Photo.Path)
 	}
-	if _, err := os.Stat(filepath.Join(cfg.VectorDir(), "squeezenet")); err != nil {
+	if _, err := os.Stat(filepath.Join(cfg.vectorDir(), "squeezenet")); err != nil {
 		t.Fatalf("SqueezeNet's vectors are not in a store of their own: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(cfg.VectorDir(), "resnet50")); err == nil {
+	if _, err := os.Stat(filepath.Join(cfg.vectorDir(), "resnet50")); err == nil {
 		t.Fatal("a ResNet50 store was created for SqueezeNet vectors")
 	}
 	stats, err := eng.Stats(ctx)

@@ -228,7 +228,7 @@ func TestMilvusTwoLibrariesOnOneCollection(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ms, err := a.SimilarToVector(ctx, mustEmbedding(t, a, p.Hash), SimilarQuery{K: 1})
+		ms, err := a.similarToVector(ctx, mustEmbedding(t, a, p.Hash), SimilarQuery{K: 1})
 		if err != nil || len(ms) != 1 || ms[0].Photo.Path != p.Path {
 			t.Fatalf("first library, photo %d: %+v, %v; want itself first", id, ms, err)
 		}

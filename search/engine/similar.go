@@ -28,9 +28,9 @@ type SimilarQuery struct {
 	ExcludeID int64
 }
 
-// QueryVector returns the embedding of any image file: the stored one when
+// queryVector returns the embedding of any image file: the stored one when
 // the file is catalogued and unchanged, else a fresh model run.
-func (e *Engine) QueryVector(ctx context.Context, path string) ([]float32, error) {
+func (e *Engine) queryVector(ctx context.Context, path string) ([]float32, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("query image %s: %w", path, err)
@@ -59,11 +59,11 @@ func (e *Engine) QueryVector(ctx context.Context, path string) ([]float32, error
 // SimilarToFile finds photos that look like the image at path, which may be
 // anywhere on disk.
 func (e *Engine) SimilarToFile(ctx context.Context, path string, q SimilarQuery) ([]Match, error) {
-	vec, err := e.QueryVector(ctx, path)
+	vec, err := e.queryVector(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	return e.SimilarToVector(ctx, vec, q)
+	return e.similarToVector(ctx, vec, q)
 }
 
 // SimilarToPhoto finds the neighbours of a catalogued photo from its stored
@@ -82,11 +82,11 @@ func (e *Engine) SimilarToPhoto(ctx context.Context, id int64, q SimilarQuery) (
 		return nil, fmt.Errorf("%s has no %s embedding yet: run `simili index --model %s` on its folder (re-embed)", p.Path, model, model)
 	}
 	q.ExcludeID = id
-	return e.SimilarToVector(ctx, vec, q)
+	return e.similarToVector(ctx, vec, q)
 }
 
-// SimilarToVector searches the store and joins the hits with the catalog.
-func (e *Engine) SimilarToVector(ctx context.Context, vec []float32, q SimilarQuery) ([]Match, error) {
+// similarToVector searches the store and joins the hits with the catalog.
+func (e *Engine) similarToVector(ctx context.Context, vec []float32, q SimilarQuery) ([]Match, error) {
 	if q.K <= 0 {
 		q.K = 20
 	}

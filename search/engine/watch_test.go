@@ -102,7 +102,7 @@ func searchable(ctx context.Context, e *Engine, path string) (catalog.Photo, boo
 	if err != nil || !ok {
 		return catalog.Photo{}, false
 	}
-	ms, err := e.SimilarToVector(ctx, vec, SimilarQuery{K: 1})
+	ms, err := e.similarToVector(ctx, vec, SimilarQuery{K: 1})
 	if err != nil || len(ms) == 0 || ms[0].Photo.ID != p.ID {
 		return catalog.Photo{}, false
 	}

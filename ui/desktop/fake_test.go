@@ -63,7 +63,7 @@ func (b *fakeBackend) filtered(f facet.Filter) []catalog.Photo {
 	}
 	var out []catalog.Photo
 	for _, p := range b.photos {
-		if engine.MatchesFilter(p, f) {
+		if f.Match(p.VectorMeta()) {
 			out = append(out, p)
 		}
 	}
