@@ -64,7 +64,7 @@ func (fw *folderWatch) watch(roots []string) {
 			// Once the watches are in place, a quick rescan (unchanged
 			// files are not read) catches what changed between the scan
 			// that just ended, or the previous watcher, and this one.
-			Rescan: true,
+			Rescan:  true,
 			OnBatch: func(b engine.WatchBatch) { fw.u.do(func() { fw.applied(b) }) },
 			OnLimited: func(err error) {
 				fw.u.do(func() {
