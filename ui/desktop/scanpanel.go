@@ -253,7 +253,9 @@ func (p *scanPanel) finished(res scan.Result, err error) {
 	p.u.status.refresh()
 	p.u.groups.invalidate()
 	p.u.dups.invalidate()
-	p.u.watcher.ensure() // the folder list may have changed
+	// The folder list may have changed. After a cancelled or failed scan
+	// the watcher does not rescan on its own: the user stopped scanning.
+	p.u.watcher.ensure(err == nil && !res.Cancelled)
 	if len(p.queued) > 0 {
 		next := p.queued
 		p.queued = nil
@@ -356,7 +358,7 @@ func (p *scanPanel) removeRoot(root string) {
 			p.u.groups.invalidate()
 			p.u.dups.invalidate()
 			p.u.status.refresh()
-			p.u.watcher.ensure()
+			p.u.watcher.ensure(true)
 		})
 	})
 }

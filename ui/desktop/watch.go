@@ -28,8 +28,9 @@ type folderWatch struct {
 func newFolderWatch(u *ui) *folderWatch { return &folderWatch{u: u} }
 
 // ensure watches the library's current folders, restarting the watcher
-// when they changed. The scan panel calls it when a scan ends.
-func (fw *folderWatch) ensure() {
+// when they changed. The scan panel calls it when a scan ends; rescan
+// says whether a new watcher starts with a quick rescan.
+func (fw *folderWatch) ensure(rescan bool) {
 	be := fw.u.be
 	fw.u.goBackground(func(ctx context.Context) {
 		roots, err := be.Roots(ctx)
@@ -37,12 +38,12 @@ func (fw *folderWatch) ensure() {
 			fw.u.log.Warn("library folders not watched", "err", err)
 			return
 		}
-		fw.u.do(func() { fw.watch(roots) })
+		fw.u.do(func() { fw.watch(roots, rescan) })
 	})
 }
 
 // watch runs on the UI goroutine.
-func (fw *folderWatch) watch(roots []string) {
+func (fw *folderWatch) watch(roots []string, rescan bool) {
 	if fw.stop != nil && slices.Equal(roots, fw.roots) {
 		return
 	}
@@ -64,7 +65,7 @@ func (fw *folderWatch) watch(roots []string) {
 			// Once the watches are in place, a quick rescan (unchanged
 			// files are not read) catches what changed between the scan
 			// that just ended, or the previous watcher, and this one.
-			Rescan:  true,
+			Rescan:  rescan,
 			OnBatch: func(b engine.WatchBatch) { fw.u.do(func() { fw.applied(b) }) },
 			OnLimited: func(err error) {
 				fw.u.do(func() {

@@ -47,7 +47,7 @@ func TestWatchedChangesRefreshTheGrid(t *testing.T) {
 		t.Fatalf("header %q before watching", got)
 	}
 	// A scan ending starts the watcher on the library folders.
-	u.act(func() { u.watcher.ensure() })
+	u.act(func() { u.watcher.ensure(true) })
 	select {
 	case roots := <-be.started:
 		if len(roots) != 1 || roots[0] != "/photos" {
@@ -57,7 +57,7 @@ func TestWatchedChangesRefreshTheGrid(t *testing.T) {
 		t.Fatal("the watcher did not start")
 	}
 	// The same folders again: the running watcher is kept.
-	u.act(func() { u.watcher.ensure() })
+	u.act(func() { u.watcher.ensure(true) })
 	select {
 	case roots := <-be.started:
 		t.Fatalf("watcher restarted for unchanged folders %q", roots)
