@@ -391,6 +391,9 @@ func (w *Watcher) watchDir(dir string) {
 // rename inotify's watches follow the folder, and events from it would
 // carry the old name.
 func (w *Watcher) unwatch(path string) {
+	if !w.dirs[path] {
+		return // a file, or a folder never watched: no watch below it either (folders are watched top-down)
+	}
 	for d := range w.dirs {
 		if d == path || strings.HasPrefix(d, path+string(filepath.Separator)) {
 			delete(w.dirs, d)
