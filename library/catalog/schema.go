@@ -128,6 +128,6 @@ CREATE TABLE sync_aside (
 	PRIMARY KEY (store, model, photo_id)
 ) WITHOUT ROWID;
 `,
-	// 3: the fine 256-bit hash of signature version 2 (32 bytes).
+	// 5: the fine 256-bit hash of signature version 2 (32 bytes).
 	`ALTER TABLE signatures ADD COLUMN fine BLOB NOT NULL DEFAULT x'';`,
 }
