@@ -49,6 +49,8 @@ type Report struct {
 	Comparison []Comparison `json:"comparison,omitempty"`
 	// HEIC is the 12-MP HEIC preparation beside libheif's heif-convert.
 	HEIC *HEICResult `json:"heic,omitempty"`
+	// Duplicates is `simili duplicates` on a generated catalog.
+	Duplicates *DuplicatesResult `json:"duplicates,omitempty"`
 }
 
 // Options chooses what to measure.
@@ -61,6 +63,9 @@ type Options struct {
 	MaxBytes   int64         // skip store sizes whose raw vectors exceed this
 	Queries    int
 	MilvusAddr string // when set, the Milvus store is measured at 100k × 512
+	// DuplicatesPhotos is the generated catalog's size for the duplicates
+	// row; 0 leaves the row out.
+	DuplicatesPhotos int
 	// Peers, when set, runs the peers after Simili's own measurements, on
 	// the same photos, and fills Report.Peers and Report.Comparison.
 	Peers *PeerOptions
@@ -185,6 +190,17 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			runtime.GC()
 			debug.FreeOSMemory()
 		}
+	}
+	if o.DuplicatesPhotos > 0 {
+		logf("duplicates: %d generated photos in a catalog", o.DuplicatesPhotos)
+		dir := filepath.Join(o.WorkDir, "duplicates")
+		if d, err := Duplicates(ctx, dir, o.DuplicatesPhotos, 3); err != nil {
+			skip("duplicates: %v", err)
+		} else {
+			r.Duplicates = &d
+			logf("duplicates %d photos: %.2f s (%.2f s CPU), groups %v", d.Photos, d.Seconds, d.CPUSeconds, d.Groups)
+		}
+		os.RemoveAll(dir)
 	}
 	if o.MilvusAddr == "" {
 		skip("milvus search: SIMILI_MILVUS_ADDR not set")

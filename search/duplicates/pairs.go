@@ -47,20 +47,24 @@ func (f *finder) samePairs() ([]edge, error) {
 		}
 	}
 	probes := probeMasks(f.p.probeRadius)
-	sigs := make([]signature.Signature, len(f.items)) // contiguous: the probe loop reads them at random
+	// The three coarse hashes of every content side by side: the probe
+	// loop reads them at random, so they should share cache lines.
+	hashes := make([][3]uint64, len(f.items))
 	for _, c := range live {
-		sigs[c] = f.items[c].sig
+		s := &f.items[c].sig
+		hashes[c] = [3]uint64{s.PHash, s.Centre[0], s.Centre[1]}
 	}
 	// Probe in parallel over slices of the contents; each worker keeps its
 	// own pairs, merged and deduplicated after.
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(live)/2048))
 	found := make([][][2]int32, workers)
+	maxD := f.p.cropDistance
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			checked := make([]int32, len(f.items)) // checked[o] == c+1: o was already compared with c
+			var out [][2]int32
 			for n := w; n < len(live); n += workers {
 				c := live[n]
 				if n%4096 == w && f.ctx.Err() != nil {
@@ -69,39 +73,40 @@ func (f *finder) samePairs() ([]edge, error) {
 				if !f.items[c].hasSig {
 					continue
 				}
-				sc := &sigs[c]
-				stamp := int32(c + 1)
-				try := func(o int32) {
-					if checked[o] == stamp || int(o) == c {
-						return
-					}
-					checked[o] = stamp
-					// Most band collisions are chance: drop them on the
-					// hashes alone before any embedding is read.
-					if d, _ := signature.CropDistance(*sc, sigs[o]); d <= f.p.cropDistance {
-						a, b := int32(c), o
-						if a > b {
-							a, b = b, a
-						}
-						found[w] = append(found[w], [2]int32{a, b})
-					}
-				}
+				hc := hashes[c]
 				for i := 0; i < 4; i++ {
-					b := band(sc.PHash, i)
+					b := band(hc[0], i)
 					for _, m := range probes {
+						// Whole against whole (each unordered pair once),
+						// and both ways between whole and centre crops.
+						// Most band collisions are chance: the hashes drop
+						// them before any embedding is read.
 						for _, o := range tables[i][b^m] {
-							if int(o) > c { // each unordered pair once
-								try(o)
+							if int(o) > c {
+								ho := hashes[o]
+								if signature.Distance(hc[0], ho[0]) <= maxD || signature.Distance(hc[1], ho[0]) <= maxD ||
+									signature.Distance(hc[2], ho[0]) <= maxD || signature.Distance(hc[0], ho[1]) <= maxD ||
+									signature.Distance(hc[0], ho[2]) <= maxD {
+									out = append(out, [2]int32{int32(c), o})
+								}
 							}
 						}
-						// This picture against the others' centre crops: it
-						// may be a crop of them.
 						for _, o := range crops[i][b^m] {
-							try(o)
+							if int(o) != c {
+								ho := hashes[o]
+								if signature.Distance(hc[0], ho[1]) <= maxD || signature.Distance(hc[0], ho[2]) <= maxD {
+									a, b := int32(c), o
+									if a > b {
+										a, b = b, a
+									}
+									out = append(out, [2]int32{a, b})
+								}
+							}
 						}
 					}
 				}
 			}
+			found[w] = out
 		}(w)
 	}
 	wg.Wait()

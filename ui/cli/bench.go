@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,6 +30,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		peers   bool
 		peerSz  string
 		profile string
+		dups    int
 	)
 	fs := newFlags(env, "bench", "[flags]")
 	c.register(fs)
@@ -44,6 +46,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	fs.IntVar(&queries, "queries", 1000, "queries per search measurement")
 	fs.StringVar(&workDir, "work-dir", "", "scratch folder (default: a temporary folder)")
 	fs.BoolVar(&peers, "peers", false, "also run the peers (Pillow + ONNX Runtime indexing, FAISS search) from $SIMILI_SHARED/tools/peers in a virtual environment of their own in the cache, and print Simili | peer | ratio")
+	fs.IntVar(&dups, "duplicates", 100_000, "photos in the generated catalog `simili duplicates` is timed on (0: skip)")
 	fs.StringVar(&profile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the SqueezeNet index run to this file")
 	fs.StringVar(&peerSz, "peer-sizes", "100000x2048,1000000x512", "N×dim sizes the FAISS peer is run at (each must also be in --sizes and --dims); none: the indexing peer only")
 	if _, help, err := handleParse(fs, args); help || err != nil {
@@ -56,8 +59,13 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	cfg = cfg.Merge(c.over)
 	if quick {
 		photos, sizes, queries, peerSz = 8, "2000", 20, "2000x512"
+		explicit := false
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "duplicates" })
+		if !explicit {
+			dups = 5000
+		}
 	}
-	o := bench.Options{Config: cfg, Photos: photos, MaxBytes: maxMB << 20, Queries: queries, MilvusAddr: os.Getenv("SIMILI_MILVUS_ADDR")}
+	o := bench.Options{Config: cfg, Photos: photos, MaxBytes: maxMB << 20, Queries: queries, MilvusAddr: os.Getenv("SIMILI_MILVUS_ADDR"), DuplicatesPhotos: dups}
 	if o.Sizes, err = ints(sizes); err != nil {
 		return fmt.Errorf("%w: --sizes: %v", ErrUsage, err)
 	}
@@ -137,6 +145,10 @@ func printBench(env Env, r bench.Report) error {
 	fmt.Fprintf(w, "index_photos_per_s_resnet50_int8    %s (%s CPU s/photo, mean cosine to float %.4f)\n",
 		f(r.IndexPhotosPerSecResNet50Int8, "%.1f"), f(r.IndexCPUSecPerPhotoResNetInt8, "%.3f"), r.Int8Fidelity["resnet50-random-int8"])
 	fmt.Fprintf(w, "(%d generated 12-MP photos, %d CPUs)\n\n", r.IndexPhotos, r.CPUs)
+	if d := r.Duplicates; d != nil {
+		fmt.Fprintf(w, "duplicates_s_%dk                 %.2f s wall, %.2f s CPU (median of %d; first %.2f s); groups %v\n\n",
+			d.Photos/1000, d.Seconds, d.CPUSeconds, d.Runs, d.FirstSeconds, d.Groups)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "store\tN\tdim\tfilter\tp50 ms\tp99 ms\trecall@10\tRSS MB\traw MB\topen ms\tsteal ms\t")
 	for _, s := range append(r.Search, r.Milvus...) {
