@@ -97,7 +97,7 @@ func Index(ctx context.Context, cfg engine.Config, photosDir string, profile io.
 		return IndexResult{}, err
 	}
 	defer eng.Close()
-	if _, err := eng.Embedder(); err != nil { // model load is not indexing
+	if err := eng.LoadModel(); err != nil { // model load is not indexing
 		return IndexResult{}, err
 	}
 	if profile != nil {

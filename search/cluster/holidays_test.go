@@ -35,14 +35,20 @@ func holidaysItems(t *testing.T) ([]cluster.Item, map[int64]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer eng.Close()
-	if _, err := eng.Index(ctx, []string{dir}, engine.IndexOptions{}); err != nil {
+	_, err = eng.Index(ctx, []string{dir}, engine.IndexOptions{})
+	eng.Close() // the catalog is read directly below
+	if err != nil {
 		t.Fatal(err)
 	}
 	groups := readGroups(t, filepath.Join(dir, "groups.csv"))
 	var items []cluster.Item
 	truth := map[int64]string{}
-	err = eng.Catalog().EachEmbedded(ctx, "squeezenet", func(ep catalog.EmbeddedPhoto) error {
+	cat, err := catalog.Open(ctx, cfg.CatalogPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cat.Close()
+	err = cat.EachEmbedded(ctx, "squeezenet", func(ep catalog.EmbeddedPhoto) error {
 		items = append(items, cluster.Item{ID: ep.Photo.ID, Vec: ep.Vector})
 		g, ok := groups[filepath.Base(ep.Photo.Path)]
 		if !ok {

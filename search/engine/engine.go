@@ -80,12 +80,6 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 // Config returns the configuration the engine was opened with.
 func (e *Engine) Config() Config { return e.cfg }
 
-// Catalog gives read access to the catalog (listing, facets, stats).
-func (e *Engine) Catalog() *catalog.Catalog { return e.cat }
-
-// Thumbs returns the thumbnail cache.
-func (e *Engine) Thumbs() *thumb.Cache { return e.thumbs }
-
 // Close releases the model, the store and the catalog.
 func (e *Engine) Close() error {
 	e.mu.Lock()
@@ -99,15 +93,15 @@ func (e *Engine) Close() error {
 	return errors.Join(errs...)
 }
 
-// Spec returns the active model's spec.
-func (e *Engine) Spec() embed.Spec {
+// spec returns the active model's spec.
+func (e *Engine) spec() embed.Spec {
 	s, _ := embed.Builtin(e.model.Active) // validated in Open
 	return s
 }
 
 // VectorModel is the embedding space of the active model.
 func (e *Engine) VectorModel() vector.Model {
-	s := e.Spec()
+	s := e.spec()
 	return vector.Model{Name: s.Name, Dim: s.Dim}
 }
 
@@ -118,14 +112,14 @@ func (m *embedder) InputSize() int { return m.Embedder.Spec().Size }
 
 func (m *embedder) ModelName() string { return m.Embedder.Spec().Name }
 
-// Embedder returns the active model, loading it on first use.
-func (e *Engine) Embedder() (*embedder, error) {
+// loadedModel returns the active model, loading it on first use.
+func (e *Engine) loadedModel() (*embedder, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.embedder != nil {
 		return e.embedder, nil
 	}
-	m, err := embed.Open(e.Spec(), embed.Config{ModelFile: e.cfg.ModelFile, ModelDir: e.cfg.ModelDir(), Threads: e.cfg.Threads})
+	m, err := embed.Open(e.spec(), embed.Config{ModelFile: e.cfg.ModelFile, ModelDir: e.cfg.ModelDir(), Threads: e.cfg.Threads})
 	if err != nil {
 		return nil, err
 	}
@@ -133,18 +127,14 @@ func (e *Engine) Embedder() (*embedder, error) {
 	return e.embedder, nil
 }
 
-// Embed runs the active model on an upright image.
-func (e *Engine) Embed(img image.Image) ([]float32, error) {
-	m, err := e.Embedder()
+// embedImage runs the active model on an upright image.
+func (e *Engine) embedImage(img image.Image) ([]float32, error) {
+	m, err := e.loadedModel()
 	if err != nil {
 		return nil, err
 	}
 	return m.Embed(img)
 }
-
-// Store returns the active vector store. It connects on first use; while
-// it cannot, its calls fail with vector.ErrUnavailable.
-func (e *Engine) Store() vector.Store { return e.store }
 
 // StoreKey names the active store in logs and in the catalog's sync state;
 // it never contains credentials.
@@ -184,4 +174,11 @@ func openStore(ctx context.Context, cfg Config, m vector.Model, lib string) (vec
 // syncer returns a Syncer for the active store.
 func (e *Engine) syncer() *storesync.Syncer {
 	return storesync.New(e.cat, e.store, e.storeKey, e.cfg.SyncBatch, e.log)
+}
+
+// LoadModel loads the active model now rather than on first use, so that
+// a measurement or a long run does not pay for it midway.
+func (e *Engine) LoadModel() error {
+	_, err := e.loadedModel()
+	return err
 }

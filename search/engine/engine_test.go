@@ -224,7 +224,7 @@ func TestFiltersCombineWithSimilarity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := eng.Catalog().Count(ctx, tt.f)
+			want, err := eng.cat.Count(ctx, tt.f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -353,7 +353,7 @@ func TestSyncRebuildRunsNoModel(t *testing.T) {
 	}
 	defer fresh.Close()
 	// The first engine holds the embedded store's lock; release it.
-	if err := eng.Store().Close(); err != nil {
+	if err := eng.store.Close(); err != nil {
 		t.Fatal(err)
 	}
 	n, err := fresh.Sync(context.Background(), true, nil)
@@ -373,5 +373,5 @@ func TestSyncRebuildRunsNoModel(t *testing.T) {
 	if fresh.embedder != nil {
 		t.Fatal("a catalogued query photo loaded the model")
 	}
-	fresh.Store().Close() // hand the store back to the shared engine
+	fresh.store.Close() // hand the store back to the shared engine
 }

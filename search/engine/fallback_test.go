@@ -118,7 +118,7 @@ func TestOfflineFirstRunIndexesWithSqueezeNet(t *testing.T) {
 	if err != nil || res.Processed != 6 || res.Embedded != 6 {
 		t.Fatalf("index: processed %d embedded %d, %v; want 6, 6, no error", res.Processed, res.Embedded, err)
 	}
-	p, err := eng.Catalog().PhotoByPath(ctx, filepath.Join(dir, "100001.jpg"))
+	p, err := eng.cat.PhotoByPath(ctx, filepath.Join(dir, "100001.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func (e *Engine) Index(ctx context.Context, roots []string, opt IndexOptions) (s
 	// Without the model file the library is still catalogued and
 	// thumbnailed, so the app has something to show; the next run with the
 	// model embeds exactly what is missing.
-	emb, modelErr := e.Embedder()
+	emb, modelErr := e.loadedModel()
 	switch {
 	case modelErr == nil:
 		so.Embedder = emb

@@ -59,7 +59,7 @@ func TestKilledIndexChild(t *testing.T) {
 	// in the catalog.
 	go func() {
 		for {
-			if n, err := eng.Catalog().Count(context.Background(), facet.Filter{}); err == nil && n >= 15 {
+			if n, err := eng.cat.Count(context.Background(), facet.Filter{}); err == nil && n >= 15 {
 				syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			}
 			time.Sleep(time.Millisecond)
@@ -107,11 +107,11 @@ func TestKilledIndexLeavesNoSilentGap(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	catalogued, err := eng.Catalog().CountEmbedded(ctx, eng.VectorModel().Name)
+	catalogued, err := eng.cat.CountEmbedded(ctx, eng.VectorModel().Name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored, err := eng.Store().Count(ctx)
+	stored, err := eng.store.Count(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,13 +133,13 @@ func TestKilledIndexLeavesNoSilentGap(t *testing.T) {
 	if _, err := eng.Sync(ctx, false, nil); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
-	if stored, err = eng.Store().Count(ctx); err != nil || stored != catalogued {
+	if stored, err = eng.store.Count(ctx); err != nil || stored != catalogued {
 		t.Fatalf("after sync the store holds %d (%v), want %d", stored, err, catalogued)
 	}
 	if st, err = eng.Stats(ctx); err != nil || st.Pending != 0 {
 		t.Fatalf("stats after sync: pending %d (%v), want 0", st.Pending, err)
 	}
-	if err := storesync.New(eng.Catalog(), eng.Store(), eng.StoreKey(), 0, nil).Verify(ctx); err != nil {
+	if err := storesync.New(eng.cat, eng.store, eng.StoreKey(), 0, nil).Verify(ctx); err != nil {
 		t.Fatalf("verify after sync: %v", err)
 	}
 }
@@ -224,7 +224,7 @@ func TestMilvusTwoLibrariesOnOneCollection(t *testing.T) {
 		}
 	}
 	for id := int64(1); id <= 3; id++ {
-		p, err := a.Catalog().Photo(ctx, id)
+		p, err := a.cat.Photo(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,7 +237,7 @@ func TestMilvusTwoLibrariesOnOneCollection(t *testing.T) {
 
 func mustEmbedding(t *testing.T, e *Engine, hash string) []float32 {
 	t.Helper()
-	v, ok, err := e.Catalog().Embedding(t.Context(), hash, e.VectorModel().Name)
+	v, ok, err := e.cat.Embedding(t.Context(), hash, e.VectorModel().Name)
 	if err != nil || !ok {
 		t.Fatalf("embedding of %s: %v, %v", hash, ok, err)
 	}

@@ -68,11 +68,11 @@ func topPaths(t *testing.T, e *Engine, id int64, k int) []string {
 // Photos are matched by path, so e may use another catalog.
 func overlapWithEmbedded(t *testing.T, exact, e *Engine, k int) float64 {
 	t.Helper()
-	ref, err := exact.Catalog().List(t.Context(), catalog.Query{})
+	ref, err := exact.cat.List(t.Context(), catalog.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mine, err := e.Catalog().List(t.Context(), catalog.Query{})
+	mine, err := e.cat.List(t.Context(), catalog.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestMilvusMatchesEmbedded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mv.Close()
-	photos, err := mv.Catalog().Count(t.Context(), facet.Filter{})
+	photos, err := mv.cat.Count(t.Context(), facet.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestMilvusMatchesEmbedded(t *testing.T) {
 		if err != nil {
 			t.Fatalf("sync (rebuild %v): %v", rebuild, err)
 		}
-		count, err := mv.Store().Count(t.Context())
+		count, err := mv.store.Count(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,11 +232,11 @@ func TestMilvusOutage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sync after the restart: %v", err)
 	}
-	photos, err := eng.Catalog().Count(t.Context(), facet.Filter{})
+	photos, err := eng.cat.Count(t.Context(), facet.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	count, err := eng.Store().Count(t.Context())
+	count, err := eng.store.Count(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

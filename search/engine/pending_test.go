@@ -66,7 +66,7 @@ func TestIndexSendsWorkLeftPending(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := eng.Store().Count(t.Context())
+	n, err := eng.store.Count(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,14 +46,14 @@ func (e *Engine) queryVector(ctx context.Context, path string) ([]float32, error
 	}
 	// LoadUpright refuses FIFOs, devices and oversized files before reading
 	// (imagefile.ReadFile), so nothing below can block on the file.
-	img, _, err := scan.LoadUpright(abs, 0, 0, scan.PrepSide(e.Spec().Size))
+	img, _, err := scan.LoadUpright(abs, 0, 0, scan.PrepSide(e.spec().Size))
 	if err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err // interrupted while decoding: do not load the model
 	}
-	return e.Embed(img)
+	return e.embedImage(img)
 }
 
 // SimilarToFile finds photos that look like the image at path, which may be

@@ -73,7 +73,7 @@ func TestMoveToTrashAndRestore(t *testing.T) {
 	before := treeSums(t, photos)
 	byPath := func(e *Engine, p string) catalog.Photo {
 		t.Helper()
-		ph, err := e.Catalog().PhotoByPath(ctx, p)
+		ph, err := e.cat.PhotoByPath(ctx, p)
 		if err != nil {
 			t.Fatalf("%s not catalogued: %v", p, err)
 		}
@@ -86,7 +86,7 @@ func TestMoveToTrashAndRestore(t *testing.T) {
 	if err := os.Chtimes(changed, time.Now(), time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	storeBefore, err := eng.Store().Count(ctx)
+	storeBefore, err := eng.store.Count(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestMoveToTrashAndRestore(t *testing.T) {
 		if _, err := trash.ReadItem(m.Item.Info); err != nil {
 			t.Errorf("trashinfo: %v", err)
 		}
-		if _, err := eng.Catalog().PhotoByPath(ctx, gone[i]); err == nil {
+		if _, err := eng.cat.PhotoByPath(ctx, gone[i]); err == nil {
 			t.Errorf("%s still catalogued", gone[i])
 		}
 	}
@@ -142,7 +142,7 @@ func TestMoveToTrashAndRestore(t *testing.T) {
 			t.Errorf("%s touched", p)
 		}
 	}
-	if n, _ := eng.Store().Count(ctx); n != storeBefore-2 {
+	if n, _ := eng.store.Count(ctx); n != storeBefore-2 {
 		t.Errorf("store holds %d, want %d", n, storeBefore-2)
 	}
 	// A search with the trashed file itself no longer finds it in the library.
@@ -185,7 +185,7 @@ func TestMoveToTrashAndRestore(t *testing.T) {
 	if len(restoredSums) != len(before) {
 		t.Errorf("%d files after restore, want %d", len(restoredSums), len(before))
 	}
-	if n, _ := fresh.Store().Count(ctx); n != storeBefore {
+	if n, _ := fresh.store.Count(ctx); n != storeBefore {
 		t.Errorf("store holds %d after restore, want %d", n, storeBefore)
 	}
 	for i, p := range rr.Restored {

@@ -126,7 +126,7 @@ func (e *Engine) scanPaths(ctx context.Context, roots, paths []string) (scan.Res
 		Log:     e.log,
 		Paths:   paths,
 	}
-	emb, err := e.Embedder()
+	emb, err := e.loadedModel()
 	switch {
 	case err == nil:
 		so.Embedder = emb

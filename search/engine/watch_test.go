@@ -85,7 +85,7 @@ func startWatchingIn(t testing.TB, root string) *watchedLibrary {
 	}
 	// Load the model now, so the first photo's latency is not the model's
 	// start-up.
-	if _, err := eng.Embedder(); err != nil {
+	if _, err := eng.loadedModel(); err != nil {
 		t.Fatal(err)
 	}
 	return w
@@ -94,11 +94,11 @@ func startWatchingIn(t testing.TB, root string) *watchedLibrary {
 // searchable returns the photo at path once it is catalogued and the store
 // returns it as its own nearest neighbour.
 func searchable(ctx context.Context, e *Engine, path string) (catalog.Photo, bool) {
-	p, err := e.Catalog().PhotoByPath(ctx, path)
+	p, err := e.cat.PhotoByPath(ctx, path)
 	if err != nil {
 		return catalog.Photo{}, false
 	}
-	vec, ok, err := e.Catalog().Embedding(ctx, p.Hash, e.VectorModel().Name)
+	vec, ok, err := e.cat.Embedding(ctx, p.Hash, e.VectorModel().Name)
 	if err != nil || !ok {
 		return catalog.Photo{}, false
 	}
@@ -201,7 +201,7 @@ func TestWatchCopyRenameDelete(t *testing.T) {
 	if got := sum(bs, 1, func(b WatchBatch) int { return b.Failed }); got != 0 {
 		t.Errorf("%d failures while copying; want none", got)
 	}
-	fails, err := w.eng.Catalog().FailureCounts(ctx)
+	fails, err := w.eng.cat.FailureCounts(ctx)
 	if err != nil || len(fails) != 0 {
 		t.Errorf("catalog failures %v (%v); want none", fails, err)
 	}
@@ -230,7 +230,7 @@ func TestWatchCopyRenameDelete(t *testing.T) {
 	if p.ID != ids[names[0]] {
 		t.Errorf("moved photo has id %d, want its old id %d", p.ID, ids[names[0]])
 	}
-	if _, err := w.eng.Catalog().PhotoByPath(ctx, filepath.Join(w.lib, names[0])); !errors.Is(err, catalog.ErrNotFound) {
+	if _, err := w.eng.cat.PhotoByPath(ctx, filepath.Join(w.lib, names[0])); !errors.Is(err, catalog.ErrNotFound) {
 		t.Errorf("old path still catalogued: %v", err)
 	}
 	bs = w.batches()
@@ -252,10 +252,10 @@ func TestWatchCopyRenameDelete(t *testing.T) {
 	waitFor(t, limit, "the deletions' batch reported", func() bool {
 		return sum(w.batches(), before, func(b WatchBatch) int { return b.Removed }) >= 2
 	})
-	if n, err := w.eng.Catalog().Count(ctx, facet.Filter{}); err != nil || n != 1 {
+	if n, err := w.eng.cat.Count(ctx, facet.Filter{}); err != nil || n != 1 {
 		t.Errorf("catalog holds %d photos (%v) after the deletions; want 1", n, err)
 	}
-	n, err := w.eng.Store().Count(ctx)
+	n, err := w.eng.store.Count(ctx)
 	if err != nil || n != 1 {
 		t.Errorf("store holds %d vectors (%v) after the deletions; want 1", n, err)
 	}

@@ -33,7 +33,7 @@ func runPhotos(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer e.Close()
-	photos, err := e.Catalog().List(ctx, catalog.Query{Filter: filter, Limit: limit})
+	photos, err := e.Photos(ctx, catalog.Query{Filter: filter, Limit: limit})
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ func runStats(ctx context.Context, env Env, args []string) error {
 	if asJSON {
 		out := statsJSON{Stats: st}
 		if failures > 0 {
-			if out.FailedFiles, err = e.Catalog().Failures(ctx, failures); err != nil {
+			if out.FailedFiles, err = e.Failures(ctx, failures); err != nil {
 				return err
 			}
 		}
@@ -100,7 +100,7 @@ func runStats(ctx context.Context, env Env, args []string) error {
 			st.LastScan.StartedAt.Format(time.DateTime), st.LastScan.State, st.LastScan.Found, st.LastScan.Processed, st.LastScan.Failed)
 	}
 	if failures > 0 {
-		fs, err := e.Catalog().Failures(ctx, failures)
+		fs, err := e.Failures(ctx, failures)
 		if err != nil {
 			return err
 		}

@@ -28,12 +28,12 @@ func runSync(ctx context.Context, env Env, args []string) error {
 		pending, _ := e.Pending(ctx)
 		return fmt.Errorf("sync to %s stopped after %d operations, %d still pending: %w", e.StoreKey(), n, pending, err)
 	}
-	count, err := e.Store().Count(ctx)
+	count, err := e.StoreCount(ctx)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "synced %d operations to %s; it holds %d vectors of %s, checked by id against the catalog\n", n, e.StoreKey(), count, e.VectorModel())
-	aside, err := e.Catalog().AsideList(ctx, e.StoreKey(), e.VectorModel().Name, -1)
+	aside, err := e.SetAside(ctx, -1)
 	if err != nil {
 		return err
 	}

@@ -53,32 +53,18 @@ type engineBackend struct{ *engine.Engine }
 func NewBackend(e *engine.Engine) Backend { return engineBackend{e} }
 
 func (b engineBackend) Count(ctx context.Context, f facet.Filter) (int, error) {
-	return b.Catalog().Count(ctx, f)
+	return b.CountPhotos(ctx, f)
 }
 
 func (b engineBackend) List(ctx context.Context, q catalog.Query) ([]catalog.Photo, error) {
-	return b.Catalog().List(ctx, q)
+	return b.Photos(ctx, q)
 }
 
-func (b engineBackend) Facets(ctx context.Context, field string) ([]catalog.Facet, error) {
-	return b.Catalog().Facets(ctx, field)
-}
-
-func (b engineBackend) Photo(ctx context.Context, id int64) (catalog.Photo, error) {
-	return b.Catalog().Photo(ctx, id)
-}
-
-func (b engineBackend) PhotoByPath(ctx context.Context, path string) (catalog.Photo, error) {
-	return b.Catalog().PhotoByPath(ctx, path)
-}
-
-func (b engineBackend) Thumb(hash string) (image.Image, error) { return b.Thumbs().Load(hash) }
+func (b engineBackend) Thumb(hash string) (image.Image, error) { return b.Thumbnail(hash) }
 
 func (b engineBackend) Index(ctx context.Context, roots []string, progress func(scan.Progress), problem func(scan.Problem)) (scan.Result, error) {
 	return b.Engine.Index(ctx, roots, engine.IndexOptions{Progress: progress, OnProblem: problem})
 }
-
-func (b engineBackend) Roots(ctx context.Context) ([]string, error) { return b.Catalog().Roots(ctx) }
 
 func (b engineBackend) SaveConfig(cfg engine.Config) error { return engine.Save(cfg) }
 

@@ -150,7 +150,7 @@ func TestRealDuplicatesTrashAndUndo(t *testing.T) {
 		}
 	})
 	// The restored photo is searchable again.
-	p, err := eng.Catalog().PhotoByPath(context.Background(), gone)
+	p, err := eng.PhotoByPath(context.Background(), gone)
 	if err != nil {
 		t.Fatal(err)
 	}

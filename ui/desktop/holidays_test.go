@@ -114,7 +114,7 @@ func TestRealDropFindsTheSameScene(t *testing.T) {
 // results follow the same filter.
 func TestRealCameraFilter(t *testing.T) {
 	eng, _ := holidaysEngine(t)
-	want, err := eng.Catalog().Count(context.Background(), facet.Filter{Camera: "DMC-FX33"})
+	want, err := eng.CountPhotos(context.Background(), facet.Filter{Camera: "DMC-FX33"})
 	if err != nil || want == 0 {
 		t.Fatalf("catalog count of DMC-FX33: %d, %v", want, err)
 	}
@@ -215,9 +215,9 @@ func TestRealRemoveFolder(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("removed %d photos, %v; want 2", n, err)
 	}
-	left, _ := eng.Catalog().Count(ctx, facet.Filter{})
-	stored, _ := eng.Store().Count(ctx)
-	roots, _ := eng.Catalog().Roots(ctx)
+	left, _ := eng.CountPhotos(ctx, facet.Filter{})
+	stored, _ := eng.StoreCount(ctx)
+	roots, _ := eng.Roots(ctx)
 	if left != 1 || stored != 1 || len(roots) != 1 || roots[0] != b {
 		t.Fatalf("after removing %s: %d photos, %d vectors, roots %v", a, left, stored, roots)
 	}
