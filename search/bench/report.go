@@ -79,6 +79,15 @@ type Options struct {
 func Run(ctx context.Context, o Options) (Report, error) {
 	r := Report{CPUs: runtime.NumCPU()}
 	start := time.Now()
+	// Filling a store with 1M vectors leaves gigabytes of garbage (grown
+	// and re-laid-out arrays); with the default GOGC the heap may reach
+	// twice the live data before it is collected (8.8 GB at 1M × 512).
+	// A soft limit makes the collector run before that. GOMEMLIMIT, when
+	// set, wins.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		prev := debug.SetMemoryLimit(benchMemoryLimit)
+		defer debug.SetMemoryLimit(prev)
+	}
 	logf := o.Log
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -230,6 +239,11 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	r.Comparison = Compare(r)
 	return r, ctx.Err()
 }
+
+// benchMemoryLimit is the soft heap limit Run sets for itself: under the
+// 8 GB the whole benchmark must fit in, with room for what is not Go heap
+// (ONNX Runtime, the C decoders).
+const benchMemoryLimit = 6 << 30
 
 // peakRSSMB is this process's peak resident memory (Linux: ru_maxrss in KiB).
 func peakRSSMB() float64 {
