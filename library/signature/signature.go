@@ -166,20 +166,20 @@ func luma(r, g, b float32) float32 { return 0.299*r + 0.587*g + 0.114*b }
 // the pixel under its centre when none does (upscaling).
 func (g grey) resample(x0, y0, w, h float64, n, m int) []float64 {
 	out := make([]float64, n*m)
+	xs := make([][2]int, n) // the columns of each cell, the same on every row
+	for i := range xs {
+		xs[i][0], xs[i][1] = cellRange(x0+w*float64(i)/float64(n), x0+w*float64(i+1)/float64(n), g.w)
+	}
 	for j := 0; j < m; j++ {
-		ya, yb := y0+h*float64(j)/float64(m), y0+h*float64(j+1)/float64(m)
-		py0, py1 := cellRange(ya, yb, g.h)
-		for i := 0; i < n; i++ {
-			xa, xb := x0+w*float64(i)/float64(n), x0+w*float64(i+1)/float64(n)
-			px0, px1 := cellRange(xa, xb, g.w)
-			var sum float64
+		py0, py1 := cellRange(y0+h*float64(j)/float64(m), y0+h*float64(j+1)/float64(m), g.h)
+		for i, xr := range xs {
+			var sum float32
 			for y := py0; y < py1; y++ {
-				row := g.pix[y*g.w:]
-				for x := px0; x < px1; x++ {
-					sum += float64(row[x])
+				for _, v := range g.pix[y*g.w+xr[0] : y*g.w+xr[1]] {
+					sum += v
 				}
 			}
-			out[j*n+i] = sum / float64((py1-py0)*(px1-px0))
+			out[j*n+i] = float64(sum) / float64((py1-py0)*(xr[1]-xr[0]))
 		}
 	}
 	return out

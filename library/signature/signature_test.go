@@ -123,3 +123,14 @@ func TestPixelFormatsAgree(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCompute is the signature's share of the scan's per-photo work,
+// on the image size the scan hands it (shorter side 336 for a 224 model).
+func BenchmarkCompute(b *testing.B) {
+	img := loadHoliday(&testing.T{}, "100001.jpg")
+	img = imaging.Resize(img, 0, 336, imaging.Linear)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Compute(img)
+	}
+}

@@ -391,14 +391,6 @@ func (f *finder) live() []int {
 	return out
 }
 
-// vector returns a content's stored embedding (nil when it has none).
-func (f *finder) vector(c int) ([]float32, error) {
-	if err := f.preload([]int{c}); err != nil {
-		return nil, err
-	}
-	return f.items[c].vec, nil
-}
-
 // preload reads the embeddings of the contents not read yet, in bulk.
 func (f *finder) preload(cs []int) error {
 	if f.lib.Embeddings == nil {

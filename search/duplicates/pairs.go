@@ -388,16 +388,18 @@ func seconds(d time.Duration) string {
 // keeps those at or above the threshold.
 func (f *finder) similarPairs() ([]edge, error) {
 	var out []edge
-	for n, c := range f.live() {
-		if n%256 == 0 {
+	live := f.live()
+	const chunk = 512 // vectors read per query, and held at once
+	for n, c := range live {
+		if n%chunk == 0 {
 			if err := f.ctx.Err(); err != nil {
 				return nil, err
 			}
+			if err := f.preload(live[n:min(n+chunk, len(live))]); err != nil {
+				return nil, err
+			}
 		}
-		v, err := f.vector(c)
-		if err != nil {
-			return nil, err
-		}
+		v := f.items[c].vec
 		if v == nil {
 			continue
 		}
