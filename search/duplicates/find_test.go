@@ -286,3 +286,21 @@ func indexOfOne(v []float32) int {
 	}
 	return -1
 }
+
+func TestReasonWording(t *testing.T) {
+	cams := []struct{ make, model, want string }{
+		{"Canon", "Canon PowerShot S1 IS", "Canon PowerShot S1 IS"},
+		{"Apple", "iPhone 11 Pro", "Apple iPhone 11 Pro"},
+		{"", "DMC-FX33", "DMC-FX33"},
+	}
+	for _, c := range cams {
+		if got := cameraName(catalog.Photo{Make: c.make, Model: c.model}); got != c.want {
+			t.Errorf("cameraName(%q, %q) = %q, want %q", c.make, c.model, got, c.want)
+		}
+	}
+	for d, want := range map[time.Duration]string{0: "in the same second", 1500 * time.Millisecond: "2 s apart", 3 * time.Second: "3 s apart"} {
+		if got := seconds(d); got != want {
+			t.Errorf("seconds(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

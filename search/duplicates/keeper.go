@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/simili/simili/library/catalog"
 )
@@ -72,10 +73,15 @@ var criteria = []criterion{
 		return fmt.Sprintf("sharpest (Laplacian variance %.0f, next %.0f)", f.sharpness(w), f.sharpness(l))
 	}},
 	{func(_ *finder, a, b catalog.Photo) float64 {
-		return float64(b.ModTime.UnixNano() - a.ModTime.UnixNano())
+		// Copies made by one command differ by nanoseconds: not older.
+		if d := b.ModTime.Sub(a.ModTime); d >= time.Second || d <= -time.Second {
+			return d.Seconds()
+		}
+		return 0
 	},
 		func(_ *finder, w, l catalog.Photo) string {
-			return "oldest file (modified " + w.ModTime.Format("2006-01-02 15:04:05") + ", next " + l.ModTime.Format("2006-01-02 15:04:05") + ")"
+			const layout = "2006-01-02 15:04:05"
+			return "oldest file (modified " + w.ModTime.Format(layout) + ", next " + l.ModTime.Format(layout) + ")"
 		}},
 }
 
@@ -97,7 +103,7 @@ func cameraNote(p catalog.Photo) string {
 	if p.Make == "" && p.Model == "" {
 		return " without camera EXIF"
 	}
-	return " from " + strings.TrimSpace(p.Make+" "+p.Model)
+	return " from " + cameraName(p)
 }
 
 func metaNote(p catalog.Photo) string {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/simili/simili/library/catalog"
 	"github.com/simili/simili/library/signature"
 )
 
@@ -366,22 +367,25 @@ func (f *finder) burstPairs() ([]edge, error) {
 		if dt > f.p.burstGap {
 			continue
 		}
-		p := f.rep(b.c)
-		name := strings.TrimSpace(p.Make + " " + p.Model)
-		out = append(out, edge{a: a.c, b: b.c, rank: dt.Seconds(), reason: fmt.Sprintf("burst: same camera (%s), %s apart", name, seconds(dt))})
+		out = append(out, edge{a: a.c, b: b.c, rank: dt.Seconds(), reason: fmt.Sprintf("burst: same camera (%s), %s", cameraName(f.rep(b.c)), seconds(dt))})
 	}
 	return out, nil
 }
 
 func seconds(d time.Duration) string {
 	if d < time.Second {
-		return "same second"
+		return "in the same second"
 	}
-	s := int(d.Round(time.Second) / time.Second)
-	if s == 1 {
-		return "1 s"
+	return fmt.Sprintf("%d s apart", int(d.Round(time.Second)/time.Second))
+}
+
+// cameraName is make and model as people say it: "Canon PowerShot S1 IS",
+// not "Canon Canon PowerShot S1 IS".
+func cameraName(p catalog.Photo) string {
+	if p.Make != "" && strings.HasPrefix(strings.ToLower(p.Model), strings.ToLower(p.Make)) {
+		return p.Model
 	}
-	return fmt.Sprintf("%d s", s)
+	return strings.TrimSpace(p.Make + " " + p.Model)
 }
 
 // similarPairs asks the vector index for each content's neighbours and
