@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"image/jpeg"
 	"os"
 	"path/filepath"
@@ -102,6 +103,30 @@ func TestDuplicatesListThenMoveToTrash(t *testing.T) {
 	}
 	if !strings.HasPrefix(same.KeeperReason, "most pixels") || !strings.Contains(same.Members[1].Reason, "pHash distance") {
 		t.Errorf("reasons: keeper %q, member %q", same.KeeperReason, same.Members[1].Reason)
+	}
+
+	// Look-alikes go through the vector store: the other shot of the scene
+	// joins the picture's keeper at a low threshold, not at 0.999.
+	out, _, err = run("", "duplicates", "--tier", "similar", "--threshold", "0.5", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups = nil
+	if err := json.Unmarshal([]byte(out), &groups); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(groups) != 1 || groups[0].Tier != "similar" || !strings.Contains(names(groups[0]), "b.jpg") ||
+		!strings.Contains(groups[0].Members[1].Reason, "look-alike: cosine") {
+		t.Fatalf("look-alikes at 0.5: %+v", groups)
+	}
+	if out, _, err = run("", "duplicates", "--tier", "similar", "--threshold", "0.999"); err != nil || !strings.Contains(out, "no duplicates found") {
+		t.Fatalf("look-alikes at 0.999: %v\n%s", err, out)
+	}
+	// Usage errors say what is wrong.
+	for _, bad := range [][]string{{"--tier", "copies"}, {"--yes"}, {"--threshold", "1.5"}, {"extra-arg"}} {
+		if _, _, err := run("", append([]string{"duplicates"}, bad...)...); !errors.Is(err, ErrUsage) {
+			t.Errorf("duplicates %v: %v, want a usage error", bad, err)
+		}
 	}
 
 	// Asked and refused: nothing moves.
