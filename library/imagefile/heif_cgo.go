@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"image"
 	"runtime"
+	"strings"
 	"unsafe"
 )
 
@@ -56,7 +57,7 @@ func heifError(what string, e C.struct_heif_error) error {
 	}
 	msg := "unknown error"
 	if e.message != nil {
-		msg = C.GoString(e.message)
+		msg = strings.TrimSpace(C.GoString(e.message)) // libheif ends some with a newline
 	}
 	return fmt.Errorf("%s: %s", what, msg)
 }
