@@ -22,7 +22,7 @@ var photoExts = map[string]bool{
 // notAnImage classifies a file whose content is no image format: a
 // failure with its reason when its name says photo, else a plain skip.
 func notAnImage(path string, size int) (fail string, err error) {
-	if !photoExts[strings.ToLower(filepath.Ext(path))] {
+	if !namedLikePhoto(path) {
 		return "", nil
 	}
 	if size == 0 {
@@ -31,9 +31,18 @@ func notAnImage(path string, size int) (fail string, err error) {
 	return "not-an-image", fmt.Errorf("%s is named like a photo but its %d bytes are no image format Simili reads", path, size)
 }
 
-// folderReason reports whether a walk problem is about a whole folder
-// (recorded as a failure under the folder's path).
-func folderReason(reason string) bool { return reason == "unreadable-folder" || reason == "loop" }
+func namedLikePhoto(path string) bool { return photoExts[strings.ToLower(filepath.Ext(path))] }
+
+// recordedReason reports whether a walk problem is recorded as a failure
+// (listed by `simili stats --failures`): a whole folder that could not be
+// read, or a file named like a photo that cannot be opened as one.
+func recordedReason(reason string) bool {
+	switch reason {
+	case "unreadable-folder", "loop", "not-a-regular-file":
+		return true
+	}
+	return false
+}
 
 // failureTracker remembers which recorded failures a scan met again, so
 // that a complete scan forgets those under its roots it did not meet: the

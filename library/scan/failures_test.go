@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -28,6 +29,14 @@ func TestBadPhotoFilesAndFoldersAreFailures(t *testing.T) {
 	if err := os.Symlink(f.root, loop); err != nil {
 		t.Fatal(err)
 	}
+	fifo := filepath.Join(f.root, "sub", "pipe.jpg")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.write("sub/pipe-notes", nil)
+	if err := syscall.Mkfifo(filepath.Join(f.root, "sub", "other-pipe"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	locked := filepath.Join(f.root, "locked")
 	f.writeImage("locked/b.jpg", 2, false)
 	canLock := os.Getuid() != 0 // root reads any folder
@@ -42,12 +51,12 @@ func TestBadPhotoFilesAndFoldersAreFailures(t *testing.T) {
 	if err != nil {
 		t.Fatalf("scan: %v", err)
 	}
-	want := map[string]string{empty: "empty", garbage: "not-an-image", heic: "not-an-image", loop: "loop"}
+	want := map[string]string{empty: "empty", garbage: "not-an-image", heic: "not-an-image", loop: "loop", fifo: "not-a-regular-file"}
 	if canLock {
 		want[locked] = "unreadable-folder"
 	}
-	if res.Failed != 3 || res.Skipped != 3 {
-		t.Errorf("failed %d, skipped %d; want the 3 bad photo files failed and the 3 other files skipped", res.Failed, res.Skipped)
+	if res.Failed != 3 || res.Skipped != 4 {
+		t.Errorf("failed %d, skipped %d; want the 3 bad photo files failed and the 4 other files skipped", res.Failed, res.Skipped)
 	}
 	fails, err := f.cat.Failures(ctx, -1)
 	if err != nil {
@@ -75,6 +84,9 @@ func TestBadPhotoFilesAndFoldersAreFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.Remove(loop); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(fifo); err != nil {
 		t.Fatal(err)
 	}
 	if canLock {

@@ -254,7 +254,7 @@ func (s *scanner) run(ctx context.Context) (Result, error) {
 			onSkip: func(path, reason string, err error) {
 				s.opt.Log.Warn("skipped", "path", path, "reason", reason, "err", err)
 				s.problem(Problem{Path: path, Reason: reason, Err: err})
-				if folderReason(reason) {
+				if recordedReason(reason) || (reason == "unreadable" && namedLikePhoto(path)) {
 					s.recordFolderProblem(ctx, path, reason, err)
 				}
 				if reason == "unreadable-folder" {

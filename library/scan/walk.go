@@ -85,7 +85,24 @@ func (w *walker) walkDir(ctx context.Context, dir string, info fs.FileInfo) erro
 			if err := w.onFile(candidate{path: path, size: fi.Size(), modTime: fi.ModTime()}); err != nil {
 				return err
 			}
+		case namedLikePhoto(path):
+			// A FIFO, device or socket is never opened (reading a FIFO
+			// blocks), but one named like a photo is reported, not hidden.
+			w.onSkip(path, "not-a-regular-file", fmt.Errorf("%s is a %s, not a regular file", path, fileKind(fi.Mode())))
 		}
 	}
 	return nil
+}
+
+// fileKind names a non-regular file type for messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
 }
