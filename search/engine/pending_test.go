@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/simili/simili/internal/testenv"
+	"github.com/simili/simili/library/catalog"
 	"github.com/simili/simili/search/vector"
 	"github.com/simili/simili/search/vector/embedded"
 )
@@ -89,5 +90,19 @@ func TestEmptyStoreSaysToSync(t *testing.T) {
 	_, err = eng.SimilarToPhoto(t.Context(), 1, SimilarQuery{K: 3})
 	if err == nil || !strings.Contains(err.Error(), "simili sync") {
 		t.Fatalf("search of an empty store: %v; want an error that says to run simili sync", err)
+	}
+
+	// While an index runs, its vectors are on their way: say so rather
+	// than send the user to a sync that the index's lock would refuse.
+	id, err := eng.cat.BeginScan(t.Context(), nil, m.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = eng.SimilarToPhoto(t.Context(), 1, SimilarQuery{K: 3})
+	if endErr := eng.cat.EndScan(t.Context(), catalog.ScanRecord{ID: id, State: "cancelled"}); endErr != nil {
+		t.Fatal(endErr)
+	}
+	if err == nil || !strings.Contains(err.Error(), "an index is running") {
+		t.Fatalf("search of an empty store during an index: %v; want an error that says an index is running", err)
 	}
 }

@@ -109,6 +109,9 @@ func (e *Engine) similarToVector(ctx context.Context, vec []float32, q SimilarQu
 		// The catalog has embeddings but this store none: it was added or
 		// switched to after indexing. Say how to fill it instead of "no match".
 		if c, err := e.store.Count(ctx); err == nil && c == 0 {
+			if last, ok, err := e.cat.LastScan(ctx); err == nil && ok && last.State == "running" {
+				return nil, fmt.Errorf("vector store %s holds none of the library's %d %s vectors yet: an index is running and sends them in batches; try again in a moment (or, if that index was killed, run `simili sync`)", e.storeKey, n, e.VectorModel().Name)
+			}
 			return nil, fmt.Errorf("vector store %s holds none of the library's %d %s vectors yet: run `simili sync` (no model runs)", e.storeKey, n, e.VectorModel().Name)
 		}
 	}

@@ -29,7 +29,9 @@ func runIndex(ctx context.Context, env Env, args []string) error {
 	}
 	defer e.Close()
 	res, err := e.Index(ctx, dirs, engine.IndexOptions{Progress: progressPrinter(env, "indexing")})
-	printScanSummary(env.Stdout, res, e.StoreKey())
+	if res.ScanID != 0 { // a run refused before it began (e.g. the store is locked) has nothing to sum up
+		printScanSummary(env.Stdout, res, e.StoreKey())
+	}
 	return err
 }
 
