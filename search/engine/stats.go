@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"time"
 
 	"github.com/simili/simili/library/catalog"
 	"github.com/simili/simili/library/facet"
@@ -29,6 +30,18 @@ type Stats struct {
 	Aside    []catalog.Aside
 	LastScan *catalog.ScanRecord
 	Roots    []string
+	// Offline lists the library folders whose disk was away at the last
+	// scan; their photos are kept and counted in Photos.
+	Offline []OfflineFolder
+}
+
+// OfflineFolder is a library folder whose disk was away when last looked
+// at, with the photos kept for it.
+type OfflineFolder struct {
+	Path   string
+	Reason string
+	Since  time.Time
+	Photos int
 }
 
 // Stats gathers the figures; an unreachable store is reported, not fatal.
@@ -53,6 +66,9 @@ func (e *Engine) Stats(ctx context.Context) (Stats, error) {
 		return st, err
 	}
 	if st.Roots, err = e.cat.Roots(ctx); err != nil {
+		return st, err
+	}
+	if st.Offline, err = e.offlineFolders(ctx); err != nil {
 		return st, err
 	}
 	if _, err := e.cat.ReapScans(ctx); err != nil { // scans whose process died
@@ -105,4 +121,23 @@ func (e *Engine) StoreLag(ctx context.Context) (int, error) {
 		return max(lag, -lag), nil
 	}
 	return e.Pending(ctx)
+}
+
+func (e *Engine) offlineFolders(ctx context.Context) ([]OfflineFolder, error) {
+	roots, err := e.cat.RootStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []OfflineFolder
+	for _, r := range roots {
+		if !r.Offline() {
+			continue
+		}
+		n, err := e.cat.Count(ctx, facet.Filter{Folder: r.Path})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, OfflineFolder{Path: r.Path, Reason: r.OfflineReason, Since: r.OfflineSince, Photos: n})
+	}
+	return out, nil
 }

@@ -72,7 +72,7 @@ func TestOfflineFirstRunAndOfflineFolder(t *testing.T) {
 		t.Fatalf("index with the folder away:\n%s\nwant %q and 0 removed", out, want)
 	}
 	out, _ = run("stats")
-	if !strings.Contains(out, "photos:      4") {
-		t.Fatalf("stats after the folder went away: %s", out)
+	if !strings.Contains(out, "photos:      4") || !strings.Contains(out, "offline:   "+dir) || !strings.Contains(out, ": 4 photos kept") {
+		t.Fatalf("stats after the folder went away: %s\nwant the 4 photos kept and the folder listed as offline", out)
 	}
 }

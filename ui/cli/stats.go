@@ -50,6 +50,9 @@ func runStats(ctx context.Context, env Env, args []string) error {
 	w := env.Stdout
 	fmt.Fprintf(w, "photos:      %d\n", st.Photos)
 	fmt.Fprintf(w, "folders:     %v\n", st.Roots)
+	for _, o := range st.Offline {
+		fmt.Fprintf(w, "  offline:   %s since %s (%s): %d photos kept\n", o.Path, o.Since.Local().Format("2006-01-02 15:04"), o.Reason, o.Photos)
+	}
 	reasons := make([]string, 0, len(st.Failures))
 	total := 0
 	for r, n := range st.Failures {

@@ -46,6 +46,13 @@ func (s *statusBar) refresh() {
 			if st.Pending > 0 {
 				text += fmt.Sprintf("  ·  %d waiting for the store", st.Pending)
 			}
+			offline := 0
+			for _, o := range st.Offline {
+				offline += o.Photos
+			}
+			if offline > 0 {
+				text += fmt.Sprintf("  ·  %d offline", offline)
+			}
 			s.info.SetText(text)
 		})
 	})
