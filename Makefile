@@ -51,7 +51,8 @@ test: build onnxruntime models lint test-go test-milvus test-gui
 ## test-go: every package but the Milvus integration tests.
 test-go:
 	@scripts/make-resnet50-random.sh >/dev/null || echo "note: the random ResNet50 could not be made (python3-onnx python3-numpy); TestResNet50Random will skip"
-	env -u SIMILI_MILVUS_CTL $(GO) test -count=1 -timeout 25m -skip Milvus $$($(GO) list ./... | grep -v /search/vector/milvus$$)
+	env -u SIMILI_MILVUS_CTL $(GO) test -tags bench -count=1 -timeout 25m -skip Milvus $$($(GO) list ./... | grep -v /search/vector/milvus$$)
+	$(GO) test -count=1 -run 'TestProductBuild' ./search/embed/ ./ui/cli/ # the product build has no bench models
 
 ## test-milvus: the Milvus store against a real server at SIMILI_MILVUS_ADDR
 ## (.ci/run starts one; without it the server tests skip, and fail under
@@ -66,10 +67,13 @@ test-milvus:
 ## bench: every speed figure side by side with the peers (../shared/tools/peers,
 ## run in a virtual environment of their own in $(CACHE)/peers-venv), with the
 ## seeded random ResNet50 made into the cache first. Prints Simili | peer |
-## ratio | target; BENCH_FLAGS=--json for JSON.
+## ratio | target; BENCH_FLAGS=--json for JSON. The benchmarks and their
+## benchmark-only models live in a build of their own (-tags bench,
+## bin/simili-bench); the product binary has neither.
 bench: build onnxruntime models
+	$(GO) build -tags bench -o bin/simili-bench .
 	@scripts/make-resnet50-random.sh >/dev/null
-	$(BIN) bench --peers $(BENCH_FLAGS)
+	bin/simili-bench bench --peers $(BENCH_FLAGS)
 
 test-gui: deps onnxruntime
 	$(GO) build -tags screenshot -o bin/simili-screenshot .
@@ -80,6 +84,7 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags screenshot ./ui/desktop/
+	$(GO) vet -tags bench ./search/... ./ui/cli/
 
 clean:
 	rm -rf bin

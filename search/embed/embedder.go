@@ -162,8 +162,8 @@ func missingHint(spec Spec) string {
 		return fmt.Sprintf("run `simili model fetch %s`, or pass --model-file PATH", spec.Name)
 	case spec.Name == "squeezenet":
 		return fmt.Sprintf("it cannot be downloaded: pass --model-file PATH/%s, or set SIMILI_SHARED to the shared folder and run `make models` (it runs `simili model import squeezenet FILE`)", spec.File)
-	case spec.Name == "resnet50-random":
-		return "generate it with `python3 shared/tools/make_resnet50_random.py FILE` and pass --model-file FILE"
+	case spec.BenchOnly:
+		return "generate it with `scripts/make-resnet50-random.sh` (or `python3 shared/tools/make_resnet50_random.py FILE` and pass --model-file FILE)"
 	default:
 		return fmt.Sprintf("run `simili model import %s FILE`, or pass --model-file FILE", spec.Name)
 	}

@@ -325,6 +325,9 @@ func TestEmbedTinyModel(t *testing.T) {
 // cost per image with 2 threads. The file is $SIMILI_RESNET50_RANDOM, else
 // where scripts/make-resnet50-random.sh puts it (make test runs it first).
 func TestResNet50Random(t *testing.T) {
+	if !benchBuild {
+		t.Skip("resnet50-random exists only in the bench build: go test -tags bench (make test does)")
+	}
 	file := os.Getenv("SIMILI_RESNET50_RANDOM")
 	if file == "" {
 		cache := os.Getenv("SIMILI_CACHE_DIR")

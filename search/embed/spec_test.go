@@ -16,7 +16,16 @@ func TestBuiltin(t *testing.T) {
 	}{
 		{"resnet50", 2048, "resnetv24_pool1_fwd", PoolFlatten, false, true},
 		{"squeezenet", 512, "fire9/concat_1", PoolGAP, true, true},
-		{"resnet50-random", 2048, "feature", PoolNone, false, false},
+	}
+	if benchBuild {
+		tests = append(tests, struct {
+			name    string
+			dim     int
+			feature string
+			pooling Pooling
+			bgr     bool
+			sha     bool
+		}{"resnet50-random", 2048, "feature", PoolNone, false, false})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,5 @@
+//go:build bench
+
+package embed
+
+const benchBuild = true
