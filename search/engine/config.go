@@ -51,8 +51,8 @@ const (
 // DefaultModel is what users get: the ResNet50 the brief promises.
 const DefaultModel = "resnet50"
 
-// Defaults returns the configuration used when nothing is set.
-func Defaults() (Config, error) {
+// defaults returns the configuration used when nothing is set.
+func defaults() (Config, error) {
 	data, err := defaultDataDir()
 	if err != nil {
 		return Config{}, err
@@ -101,7 +101,7 @@ func configPath() (string, error) {
 // Load returns the defaults overlaid with the config file (if it exists) and
 // the environment.
 func Load() (Config, error) {
-	cfg, err := Defaults()
+	cfg, err := defaults()
 	if err != nil {
 		return Config{}, err
 	}
