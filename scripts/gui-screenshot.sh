@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gui-screenshot.sh — render the real Simili window under Xvfb against the
 # holidays photos, drive it through the library grid, a drop search, the
-# detail pane, the visual groups, the Duplicates view (same-picture tier;
+# detail pane, the visual groups, the Duplicates view (burst tier: the holidays
+# photos hold bursts but no re-encoded copies;
 # SIMILI_SCREENSHOT_TIER picks another), Settings and a library folder that went
 # offline (copies of the newest photos, scanned, then renamed away), save one PNG per view, and fail if a
 # view is blank (near-uniform pixels) or the app reports an error.
@@ -57,7 +58,7 @@ set +e
 SIMILI_CONFIG=$WORK/config.json SIMILI_DATA_DIR=$WORK/data SIMILI_CACHE_DIR=$WORK/cache \
 SIMILI_ONNXRUNTIME=$ORT XDG_CONFIG_HOME=$WORK/xdg HOME=$WORK FYNE_SCALE=1 FYNE_THEME=${FYNE_THEME:-light} \
 SIMILI_SCREENSHOT_DIR=$OUT SIMILI_SCREENSHOT_VIEWS=$VIEWS SIMILI_SCREENSHOT_WIDTH=${SIMILI_SCREENSHOT_WIDTH:-880} \
-SIMILI_SCREENSHOT_SCAN=$PHOTOS SIMILI_SCREENSHOT_OFFLINE=$WORK/usb-disk SIMILI_SCREENSHOT_QUERY=$QUERY SIMILI_SCREENSHOT_TIER=${SIMILI_SCREENSHOT_TIER:-same} \
+SIMILI_SCREENSHOT_SCAN=$PHOTOS SIMILI_SCREENSHOT_OFFLINE=$WORK/usb-disk SIMILI_SCREENSHOT_QUERY=$QUERY SIMILI_SCREENSHOT_TIER=${SIMILI_SCREENSHOT_TIER:-burst} \
 	timeout 600 xvfb-run -a -s "-screen 0 1400x900x24" "$BIN" >"$WORK/app.log" 2>&1
 rc=$?
 set -e
