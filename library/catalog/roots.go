@@ -95,20 +95,7 @@ func boolInt(b bool) int {
 
 // offlineRoots lists the folders whose disk is away.
 func (c *Catalog) offlineRoots(ctx context.Context) ([]string, error) {
-	rows, err := c.db.QueryContext(ctx, "SELECT path FROM roots WHERE offline_reason != ''")
-	if err != nil {
-		return nil, fmt.Errorf("list offline library folders: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			return nil, fmt.Errorf("read library folder: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return c.rootPaths(ctx, "SELECT path FROM roots WHERE offline_reason != ''", "list offline library folders")
 }
 
 // markOffline sets Photo.Offline on the photos under an offline folder. It

@@ -222,9 +222,14 @@ func (c *Catalog) RemoveRoot(ctx context.Context, path string) error {
 
 // Roots lists the library folders.
 func (c *Catalog) Roots(ctx context.Context) ([]string, error) {
-	rows, err := c.db.QueryContext(ctx, "SELECT path FROM roots ORDER BY path")
+	return c.rootPaths(ctx, "SELECT path FROM roots ORDER BY path", "list library folders")
+}
+
+// rootPaths runs a query of library-folder paths.
+func (c *Catalog) rootPaths(ctx context.Context, query, what string) ([]string, error) {
+	rows, err := c.db.QueryContext(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("list library folders: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []string

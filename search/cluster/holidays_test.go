@@ -2,13 +2,13 @@ package cluster_test
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/simili/simili/search/eval"
 
 	"github.com/simili/simili/internal/testenv"
 	"github.com/simili/simili/library/catalog"
@@ -66,21 +66,14 @@ func holidaysItems(t *testing.T) ([]cluster.Item, map[int64]string) {
 	return items, truth
 }
 
+// readGroups reads the scene labels with the product's own reader.
 func readGroups(t *testing.T, path string) map[string]string {
-	f, err := os.Open(path)
+	t.Helper()
+	g, err := eval.ReadGroups(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, r := range rows[1:] {
-		out[r[0]] = r[1]
-	}
-	return out
+	return g
 }
 
 // TestHolidaysGroups measures the visual groups against the scenes of

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/simili/simili/search/eval"
+
 	"github.com/disintegration/imaging"
 
 	"github.com/simili/simili/internal/testenv"
@@ -517,22 +519,14 @@ func resetOrientation(seg []byte) {
 	}
 }
 
+// readGroups reads the scene labels with the product's own reader.
 func readGroups(t *testing.T, path string) map[string]string {
 	t.Helper()
-	f, err := os.Open(path)
+	g, err := eval.ReadGroups(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, r := range rows[1:] {
-		out[r[0]] = r[1]
-	}
-	return out
+	return g
 }
 
 func writeTruth(t *testing.T, path string, truth map[string]labelled) {
