@@ -72,7 +72,10 @@ type Options struct {
 	// CPUProfile, when set, receives a CPU profile (pprof) of the
 	// SqueezeNet index run.
 	CPUProfile io.Writer
-	Log        func(format string, args ...any)
+	// IndexOnly runs only the SqueezeNet index row (and, with Peers, the
+	// indexing peer): the quick loop for work on the index pipeline.
+	IndexOnly bool
+	Log       func(format string, args ...any)
 }
 
 // Run measures everything Options asks for.
@@ -98,18 +101,27 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		logf("skipped: %s", s)
 	}
 
-	spec, _ := embed.Builtin("squeezenet")
-	logf("prep: 12-MP JPEG → thumbnail + tensor, one core")
-	if p, err := Prep(spec, o.Config.ThumbSize, 15); err != nil {
-		return r, err
+	models := []string{"squeezenet", "resnet50-random", "squeezenet-int8", "resnet50-random-int8"}
+	if o.IndexOnly {
+		models = models[:1]
+		o.Dims, o.DuplicatesPhotos = nil, 0
+		if o.Peers != nil {
+			o.Peers.Search = nil
+		}
 	} else {
-		r.PrepMsPerPhoto12MP = &p.MedianMs
-	}
-	logf("prep: 12-MP HEIC → thumbnail + tensor, beside heif-convert")
-	if h, err := HEIC(ctx, spec, o.Config.ThumbSize, 5, o.Config.CacheDir, filepath.Join(o.WorkDir, "heic")); err != nil {
-		skip("HEIC prep: %v", err)
-	} else {
-		r.HEIC = &h
+		spec, _ := embed.Builtin("squeezenet")
+		logf("prep: 12-MP JPEG → thumbnail + tensor, one core")
+		if p, err := Prep(spec, o.Config.ThumbSize, 15); err != nil {
+			return r, err
+		} else {
+			r.PrepMsPerPhoto12MP = &p.MedianMs
+		}
+		logf("prep: 12-MP HEIC → thumbnail + tensor, beside heif-convert")
+		if h, err := HEIC(ctx, spec, o.Config.ThumbSize, 5, o.Config.CacheDir, filepath.Join(o.WorkDir, "heic")); err != nil {
+			skip("HEIC prep: %v", err)
+		} else {
+			r.HEIC = &h
+		}
 	}
 
 	photos := filepath.Join(o.Config.CacheDir, "bench", fmt.Sprintf("photos-12mp-%d", o.Photos))
@@ -118,7 +130,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return r, err
 	}
 	r.IndexPhotos = o.Photos
-	for _, model := range []string{"squeezenet", "resnet50-random", "squeezenet-int8", "resnet50-random-int8"} {
+	for _, model := range models {
 		cfg := o.Config
 		cfg.Model, cfg.ModelFile = model, ""
 		cfg.Store = "embedded"
@@ -211,7 +223,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		}
 		os.RemoveAll(dir)
 	}
-	if o.MilvusAddr == "" {
+	if o.IndexOnly {
+		// the index row only: no Milvus
+	} else if o.MilvusAddr == "" {
 		skip("milvus search: SIMILI_MILVUS_ADDR not set")
 	} else if err := milvusSearch(ctx, o, &r, logf); err != nil {
 		skip("milvus search: %v", err)

@@ -33,6 +33,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		peerSz  string
 		profile string
 		dups    int
+		idxOnly bool
 	)
 	fs := newFlags(env, "bench", "[flags]")
 	c.register(fs)
@@ -51,6 +52,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	fs.IntVar(&dups, "duplicates", 100_000, "photos in the generated catalog `simili duplicates` is timed on (0: skip)")
 	fs.StringVar(&profile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the SqueezeNet index run to this file")
 	fs.StringVar(&peerSz, "peer-sizes", "100000x2048,1000000x512", "N×dim sizes the FAISS peer is run at (each must also be in --sizes and --dims); none: the indexing peer only")
+	fs.BoolVar(&idxOnly, "index-only", false, "only the SqueezeNet index run (and, with --peers, the indexing peer)")
 	if _, help, err := handleParse(fs, args); help || err != nil {
 		return err
 	}
@@ -67,7 +69,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 			dups = 5000
 		}
 	}
-	o := bench.Options{Config: cfg, Photos: photos, MaxBytes: maxMB << 20, Queries: queries, MilvusAddr: os.Getenv("SIMILI_MILVUS_ADDR"), DuplicatesPhotos: dups}
+	o := bench.Options{Config: cfg, Photos: photos, MaxBytes: maxMB << 20, Queries: queries, MilvusAddr: os.Getenv("SIMILI_MILVUS_ADDR"), DuplicatesPhotos: dups, IndexOnly: idxOnly}
 	if o.Sizes, err = ints(sizes); err != nil {
 		return fmt.Errorf("%w: --sizes: %v", ErrUsage, err)
 	}
