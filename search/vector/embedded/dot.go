@@ -1,0 +1,27 @@
+package embedded
+
+import "gonum.org/v1/gonum/blas/gonum"
+
+// dotGonum is gonum's SSE inner product (4 lanes, no FMA): the kernel on
+// CPUs without AVX2+FMA and on other architectures, and the reference the
+// AVX2 kernel is tested and benchmarked against. len(b) must be ≥ len(a).
+func dotGonum(a, b []float32) float32 {
+	return gonum.Implementation{}.Sdot(len(a), a, 1, b[:len(a)], 1)
+}
+
+// dot4 sets out[j] = q·v[j·len(q) : (j+1)·len(q)] for j < 4: one query
+// against four consecutive vectors (a list scan, the centroid scores),
+// loading each block of q once for four products.
+func dot4(q, v []float32, out *[4]float32) {
+	d := len(q)
+	_ = v[:4*d] // bounds check once, for the assembly
+	dot4Kernel(q, v, out)
+}
+
+// dot4Gonum is dot4 through four gonum calls.
+func dot4Gonum(q, v []float32, out *[4]float32) {
+	d := len(q)
+	for j := range out {
+		out[j] = dotGonum(q, v[j*d:(j+1)*d])
+	}
+}
