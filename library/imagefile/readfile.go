@@ -23,6 +23,14 @@ var ErrNotRegular = errors.New("not a regular file")
 // unreachable by signals or cancellation) and changes nothing for a
 // regular file.
 func ReadFile(path string, limit int64) ([]byte, error) {
+	return ReadFileInto(path, limit, nil)
+}
+
+// ReadFileInto is ReadFile reading into buf when buf has room for the whole
+// file, so a caller that reads many files (the scanner) can reuse one
+// buffer instead of allocating, zeroing and collecting megabytes per file.
+// The result aliases buf when it fits; nil or a short buf allocates.
+func ReadFileInto(path string, limit int64, buf []byte) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0) // originals are never modified
 	if err != nil {
 		return nil, err // *PathError already names the operation and file
@@ -39,7 +47,10 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s is %d bytes, larger than the %d-byte limit: %w", path, st.Size(), limit, ErrTooLarge)
 	}
 	// Read at most limit+1 bytes: the file may grow while it is read.
-	data := make([]byte, 0, st.Size()+1)
+	data := buf[:0]
+	if int64(cap(buf)) < st.Size()+1 {
+		data = make([]byte, 0, st.Size()+1)
+	}
 	data, err = readAll(io.LimitReader(f, limit+1), data)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)

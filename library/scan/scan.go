@@ -172,6 +172,11 @@ type scanner struct {
 	gen   int64
 	model string
 
+	// bufs recycles the workers' file buffers (*[]byte): a 12-MP JPEG is
+	// megabytes that would otherwise be allocated, zeroed and collected
+	// for every file. Nothing a worker returns aliases its buffer.
+	bufs sync.Pool
+
 	mu       sync.Mutex // guards embedded, signed, prog
 	embedded map[string]bool
 	signed   map[string]bool // contents with a current signature
@@ -470,7 +475,19 @@ func (s *scanner) maybeReport(force bool) {
 // on a worker goroutine and touches neither the catalog nor the store.
 func (s *scanner) process(j job) outcome {
 	o := outcome{c: j.c, existing: j.existing}
-	data, err := imagefile.ReadFile(j.c.path, s.opt.MaxFileBytes)
+	bp, _ := s.bufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	data, err := imagefile.ReadFileInto(j.c.path, s.opt.MaxFileBytes, *bp)
+	defer func() {
+		if data != nil {
+			*bp = data[:0]
+		}
+		if cap(*bp) <= maxPooledBuffer {
+			s.bufs.Put(bp)
+		}
+	}()
 	if err != nil {
 		o.fail, o.err = failReason(err), err
 		return o
@@ -555,6 +572,10 @@ func (s *scanner) process(j job) outcome {
 	o.photo = p
 	return o
 }
+
+// maxPooledBuffer bounds the file buffers kept for reuse: a rare huge
+// file's buffer is left to the collector rather than held for the scan.
+const maxPooledBuffer = 64 << 20
 
 // minSide is how small a photo may be decoded: what the model needs when
 // there is one (the thumbnail is made from the same reduced image), else
