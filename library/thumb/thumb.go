@@ -112,7 +112,7 @@ func (c *Cache) Write(hash string, img image.Image) error {
 		return fmt.Errorf("write thumbnail %s: %w", hash, err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if err := jpeg.Encode(tmp, flat, &jpeg.Options{Quality: jpegQuality}); err != nil {
+	if err := encodeJPEG(tmp, flat, jpegQuality); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write thumbnail %s: encode: %w", hash, err)
 	}
