@@ -7,9 +7,12 @@
 //
 // From 20,000 records an IVF index (ivf.go, trained by kmeans.go) groups
 // records into about 4·sqrt(N) lists by nearest centroid; a search scores
-// the centroids, then scans exactly only the records of the nearest 2% of
-// lists, at least 24 (SearchOptions.Nprobe overrides), so scores are exact
-// and only the choice of records scored is approximate. A filter widens
+// the centroids, then scans exactly only the records of the nearest lists,
+// so scores are exact and only the choice of records scored is
+// approximate. How many lists is measured after each training on the
+// store's own records (ivfcalibrate.go: the fewest that hold 99.9% of 256
+// sampled records' top 10, and of their top 100); SearchOptions.Nprobe
+// overrides, and until calibrated 2% of the lists are probed. A filter widens
 // the probe by 1.5/selectivity; a probe of over a quarter of the lists
 // uses the exact scan. A filter keeping under 15% of records is answered
 // from its match list (filtercache.go: built on first use, kept for the

@@ -23,14 +23,11 @@ const (
 	// an exact scan takes a few milliseconds at most.
 	ivfMin = 20_000
 
-	// defaultProbeFrac is the share of lists probed by default, at least
-	// minProbe lists. Measured on clustered data (TestIVFFigures): at
-	// 1M×512 (4006 lists) 1%/1.5%/2% recall 0.947/0.958/0.966 at p50
-	// 6.7/9.7/13.3 ms; at 100k×2048 (1264 lists) 16/20/25 lists recall
-	// 0.9925/0.993/0.995 at p50 4.1/5.1/5.8 ms. With the gonum kernel, at
-	// 1M×512: 60/80/100/120 lists recall 0.9575/0.9655/0.973/0.977 at p50
-	// 9.3/12.1/13.6/16.7 ms; 1.5% left too thin a margin above 0.95 for an
-	// index trained on fewer records than it now holds (0.941 once).
+	// defaultProbeFrac (at least minProbe lists) is probed only until the
+	// index is calibrated (ivfcalibrate.go), a second or two after each
+	// training. As the fixed default it was: at 1M×512 (4006 lists) recall
+	// 0.966 at p50 13 ms, at 100k×2048 (1264 lists) 0.995 at 5.8 ms, where
+	// calibration picks 7 lists for recall 1.000.
 	defaultProbeFrac = 0.02
 	minProbe         = 24
 
@@ -69,6 +66,7 @@ type ivf struct {
 	stale  int       // updates, inserts and deletes since then
 	mean   []float32 // the records' mean at training (saved with the index)
 	codes  *signCodes
+	cal    calibration // measured probe counts; zero until calibrated
 }
 
 func (v *ivf) tail() int { return v.nlist }
@@ -185,14 +183,18 @@ func parallel(n int, f func(lo, hi int)) {
 	wg.Wait()
 }
 
-// probes returns how many lists a search probes: nprobe if the caller set
-// one, else defaultProbeFrac of the lists, widened by 1/sel for a filter
-// keeping share sel of the records, so that about as many matching records
-// are scored as without a filter.
-func (v *ivf) probes(nprobe int, sel float64) int {
+// probes returns how many lists a search for k results probes: nprobe if
+// the caller set one, else the count calibrated on the store's records
+// (ivfcalibrate.go) or, until that is done, defaultProbeFrac of the lists;
+// widened by filterWiden/sel for a filter keeping share sel of the records,
+// so that about as many matching records are scored as without a filter.
+func (v *ivf) probes(nprobe, k int, sel float64) int {
 	p := nprobe
 	if p <= 0 {
-		p = max(minProbe, int(defaultProbeFrac*float64(v.nlist)+0.5))
+		p = v.cal.forK(k)
+		if p <= 0 {
+			p = max(minProbe, int(defaultProbeFrac*float64(v.nlist)+0.5))
+		}
 		if sel < 1 {
 			p = int(filterWiden*float64(p)/sel + 0.5)
 		}

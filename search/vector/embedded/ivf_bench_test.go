@@ -106,12 +106,16 @@ func ivfFigures(t *testing.T, n, dim int, probes []int) {
 	start := time.Now()
 	s.wmu.Lock()
 	s.rebuildIVF()
+	trained := time.Since(start)
+	s.calibrateIVF()
+	calibrated := time.Since(start)
 	err = s.compact() // fillClustered bypassed the log, so Close would not
 	s.wmu.Unlock()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("train+save %v (nlist %d)", time.Since(start).Round(time.Millisecond), s.idx.ivf.nlist)
+	t.Logf("train %v + calibrate %v + save = %v (nlist %d, probes %+v)", trained.Round(time.Millisecond),
+		(calibrated - trained).Round(time.Millisecond), time.Since(start).Round(time.Millisecond), s.idx.ivf.nlist, s.idx.ivf.cal)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +171,7 @@ func ivfFigures(t *testing.T, n, dim int, probes []int) {
 			}
 			slices.Sort(lat)
 			t.Logf("%d×%d filter %-4s nprobe %4d (default %d): p50 %6.2f ms p99 %6.2f ms recall@10 %.4f",
-				n, dim, f.label, np, s.idx.ivf.probes(0, s.idx.selectivity(&c)),
+				n, dim, f.label, np, s.idx.ivf.probes(0, 10, s.idx.selectivity(&c)),
 				float64(lat[queries/2].Microseconds())/1000, float64(lat[queries*99/100].Microseconds())/1000, recall/queries)
 		}
 	}

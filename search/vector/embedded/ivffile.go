@@ -15,15 +15,19 @@ import (
 // a missing, stale or damaged file is ignored and the index is rebuilt in
 // the background while exact scans answer.
 //
-//	"SMLVIVF1" | generation u64 (the snapshot's) | dim u32 | records u64
+//	"SMLVIVF3" | generation u64 (the snapshot's) | dim u32 | records u64
 //	| nlist u32 | coarse count u32 | built u64
+//	| probes for the top 10 u32 | for the top 100 u32 (0: not calibrated)
 //	| (coarse+1) × group start u32 | coarse × dim × f32 | nlist × dim × f32
 //	| dim × f32 (the records' mean) | records × list u32 (by snapshot order;
 //	nlist = tail)
 //	| CRC-32C u32 of every byte before it
 const (
 	ivfFile  = "vectors.ivf"
-	ivfMagic = "SMLVIVF2" // SMLVIVF1 (no mean) is rebuilt
+	ivfMagic = "SMLVIVF3"
+	// ivfMagicV2 files lack the calibration, which is measured again after
+	// loading; SMLVIVF1 (no mean) is rebuilt.
+	ivfMagicV2 = "SMLVIVF2"
 )
 
 // writeIVF writes v for the records of a snapshot of generation gen to path
@@ -51,6 +55,8 @@ func writeIVF(path string, gen uint64, v *ivf) (err error) {
 	b = appendU32(b, uint32(v.nlist))
 	b = appendU32(b, uint32(len(v.groups)-1))
 	b = appendU64(b, uint64(v.built))
+	b = appendU32(b, uint32(v.cal.probe10))
+	b = appendU32(b, uint32(v.cal.probe100))
 	for _, g := range v.groups {
 		b = appendU32(b, uint32(g))
 	}
@@ -79,7 +85,15 @@ func readIVF(path string, gen uint64, n, dim int) (*ivf, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(b) < len(ivfMagic)+8+4+8+4+4+8+4 || string(b[:len(ivfMagic)]) != ivfMagic {
+	if len(b) < len(ivfMagic)+8+4+8+4+4+8+4 {
+		return nil, errors.New("not an IVF index file")
+	}
+	calibrated := true
+	switch string(b[:len(ivfMagic)]) {
+	case ivfMagic:
+	case ivfMagicV2:
+		calibrated = false
+	default:
 		return nil, errors.New("not an IVF index file")
 	}
 	body, sum := b[:len(b)-4], le.Uint32(b[len(b)-4:])
@@ -93,10 +107,20 @@ func readIVF(path string, gen uint64, n, dim int) (*ivf, error) {
 		return nil, fmt.Errorf("for generation %d, %d-d, %d records; want %d, %d-d, %d", g, d, m, gen, dim, n)
 	}
 	nlist, nc, built := uint64(u32()), uint64(u32()), u64()
+	var cal calibration
+	if calibrated {
+		if len(r) < 8 {
+			return nil, errors.New("truncated calibration")
+		}
+		cal = calibration{probe10: int(u32()), probe100: int(u32())}
+		if cal.probe10 > int(nlist) || cal.probe100 > int(nlist) {
+			return nil, fmt.Errorf("calibrated probes %d/%d for %d lists", cal.probe10, cal.probe100, nlist)
+		}
+	}
 	if want := (nc+1)*4 + (nc+nlist+1)*uint64(dim)*4 + uint64(n)*4; uint64(len(r)) != want || nlist == 0 || nc == 0 {
 		return nil, fmt.Errorf("%d bytes of body, want %d", len(r), want)
 	}
-	v := &ivf{dim: dim, nlist: int(nlist), built: int(built), groups: make([]int32, nc+1)}
+	v := &ivf{dim: dim, nlist: int(nlist), built: int(built), groups: make([]int32, nc+1), cal: cal}
 	for g := range v.groups {
 		v.groups[g] = int32(u32())
 		if v.groups[g] > int32(nlist) || (g > 0 && v.groups[g] < v.groups[g-1]) {

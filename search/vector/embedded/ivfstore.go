@@ -32,6 +32,8 @@ func (s *Store) ivfWork() func() {
 		return s.absorbIVF
 	case x.ivf.codes == nil && codable(x.dim) && len(x.ivf.mean) == x.dim:
 		return s.encodeIVF
+	case x.ivf.cal == (calibration{}):
+		return s.calibrateIVF
 	}
 	return nil
 }
@@ -80,6 +82,19 @@ func (s *Store) encodeIVF() {
 	s.lockIndex()
 	v.codes = c
 	s.mu.Unlock()
+}
+
+// calibrateIVF measures the probe counts of a newly trained index, or of
+// one loaded from a file that predates calibration: 1 s of CPU at
+// 100k×2048, 9 s at 1M×512 (a third of the training). Until then searches
+// probe defaultProbeFrac of the lists. Caller holds wmu.
+func (s *Store) calibrateIVF() {
+	v := s.idx.ivf
+	c := v.calibrate(s.idx)
+	s.lockIndex()
+	v.cal = c
+	s.mu.Unlock()
+	s.log.Debug("calibrated IVF probes", "lists", v.nlist, "top10", c.probe10, "top100", c.probe100)
 }
 
 // absorbIVF moves the tail into the lists of the nearest centroids. Caller

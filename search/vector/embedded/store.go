@@ -357,7 +357,7 @@ func (s *Store) Search(ctx context.Context, query []float32, k int, f facet.Filt
 			return rank(top, k), nil
 		}
 		if sel >= exactBelowSel || opt.Nprobe > 0 {
-			if np := v.probes(opt.Nprobe, sel); opt.Nprobe > 0 || float64(np) <= exactAboveProbe*float64(v.nlist) {
+			if np := v.probes(opt.Nprobe, k, sel); opt.Nprobe > 0 || float64(np) <= exactAboveProbe*float64(v.nlist) {
 				all, err := v.search(ctx, s.idx, q, k, np, c)
 				if err != nil {
 					return nil, fmt.Errorf("search: %w", err)

@@ -1,0 +1,165 @@
+package embedded
+
+import (
+	"context"
+	"encoding/binary"
+	"hash/crc32"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/simili/simili/library/facet"
+	"github.com/simili/simili/search/vector"
+)
+
+func TestProbesFor(t *testing.T) {
+	tests := []struct {
+		name  string
+		hists [][]int
+		ref   int
+		want  int
+	}{
+		{"all in the nearest list", [][]int{{10, 0, 0, 0}, {10, 0, 0, 0}}, 4, calibrateMin},
+		{"spread over three", [][]int{{5, 3, 2, 0, 0}, {6, 4, 0, 0, 0}}, 5, 3},
+		// 1 of 1000 in rank 5 is exactly the 0.1% calibrateRecall forgives.
+		{"one straggler forgiven", [][]int{{990, 0, 4, 5, 0, 1}}, 6, 4},
+		{"two stragglers", [][]int{{990, 0, 4, 4, 0, 2}}, 6, 6},
+		{"nothing found", [][]int{{0, 0, 0}}, 3, calibrateMin},
+		{"need beyond the reference", [][]int{{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}}, 10, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := probesFor(tt.hists, tt.ref); got != tt.want {
+				t.Errorf("probesFor = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCalibrationForK(t *testing.T) {
+	c := calibration{probe10: 4, probe100: 40}
+	for _, tt := range []struct{ k, want int }{{1, 4}, {10, 4}, {55, 22}, {100, 40}, {500, 40}} {
+		if got := c.forK(tt.k); got != tt.want {
+			t.Errorf("forK(%d) = %d, want %d", tt.k, got, tt.want)
+		}
+	}
+}
+
+func TestRankedTopKeepsBest(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	top := rankedTop{k: 10}
+	var all []rankedScore
+	for i := range 500 {
+		e := rankedScore{score: float32(rng.Intn(200)), rank: int32(i)}
+		all = append(all, e)
+		top.push(e.score, e.rank)
+	}
+	// Best first; among equal scores, the first pushed (stable).
+	slices.SortStableFunc(all, func(a, b rankedScore) int {
+		switch {
+		case a.score > b.score:
+			return -1
+		case a.score < b.score:
+			return 1
+		}
+		return 0
+	})
+	if got := top.sorted(); !slices.Equal(got, all[:10]) {
+		t.Errorf("top 10 %v, want %v", got, all[:10])
+	}
+}
+
+// TestIVFCalibratedRecall checks the measured probe count on held-out
+// queries: it must reach the recall the store promises while probing far
+// fewer lists than the flat defaultProbeFrac share did.
+func TestIVFCalibratedRecall(t *testing.T) {
+	s, _ := openIVF(t, t.TempDir(), 30_000)
+	s.mu.RLock()
+	v := s.idx.ivf
+	cal, nlist := v.cal, v.nlist
+	s.mu.RUnlock()
+	if cal.probe10 < calibrateMin || cal.probe100 < cal.probe10 || float64(cal.probe100) > exactAboveProbe*float64(nlist) {
+		t.Fatalf("calibration %+v for %d lists", cal, nlist)
+	}
+	t.Logf("%d lists: top 10 probes %d, top 100 probes %d", nlist, cal.probe10, cal.probe100)
+	queries := ivfRecs(30_300, 1, 7)[30_000:]
+	ctx := context.Background()
+	for _, k := range []int{10, 100} {
+		var recall float64
+		for _, q := range queries {
+			got, err := s.Search(ctx, q.Vector, k, facet.Filter{}, vector.SearchOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			recall += recallOf(got, exactSearch(t, s, q.Vector, k, facet.Filter{}))
+		}
+		if recall /= float64(len(queries)); recall < 0.99 {
+			t.Errorf("recall@%d %.4f with calibrated probes %+v, want ≥ 0.99", k, recall, cal)
+		}
+	}
+}
+
+// TestIVFCalibrationPersists: a saved calibration is loaded as is, and a
+// file from before calibration (SMLVIVF2) loads uncalibrated and the store
+// then measures the same counts again.
+func TestIVFCalibrationPersists(t *testing.T) {
+	tests := []struct {
+		name string
+		toV2 bool
+	}{
+		{"current file", false},
+		{"SMLVIVF2 file", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, _ := openIVF(t, dir, 21_000)
+			want, n := s.idx.ivf.cal, s.idx.len()
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, ivfFile)
+			if tt.toV2 {
+				downgradeIVF(t, path)
+			}
+			s2 := mustOpen(t, dir, ivfModel)
+			v, err := readIVF(path, s2.gen, n, ivfModel.Dim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.toV2 && v.cal != (calibration{}) {
+				t.Errorf("V2 file read with calibration %+v", v.cal)
+			}
+			if !tt.toV2 && v.cal != want {
+				t.Errorf("read calibration %+v, saved %+v", v.cal, want)
+			}
+			settleIVF(s2)
+			s2.mu.RLock()
+			got := s2.idx.ivf.cal
+			s2.mu.RUnlock()
+			if got != want {
+				t.Errorf("store calibration after reopening %+v, want %+v (same records, same seed)", got, want)
+			}
+		})
+	}
+}
+
+// downgradeIVF rewrites an index file as SMLVIVF2: no calibration fields.
+func downgradeIVF(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b[:len(ivfMagic)]) != ivfMagic {
+		t.Fatalf("magic %q", b[:len(ivfMagic)])
+	}
+	at := len(ivfMagic) + 8 + 4 + 8 + 4 + 4 + 8 // the calibration fields
+	old := slices.Concat([]byte(ivfMagicV2), b[len(ivfMagic):at], b[at+8:len(b)-4])
+	old = binary.LittleEndian.AppendUint32(old, crc32.Checksum(old, crcTable))
+	if err := os.WriteFile(path, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
