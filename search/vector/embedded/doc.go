@@ -1,11 +1,13 @@
 // Package embedded is Simili's default vector store: an in-process index
-// that needs no server. Below 20,000 records every search scans all vectors
-// (a dot product per record, split across GOMAXPROCS goroutines, filters
-// checked in the same pass) and never misses a result.
+// that needs no server. Until an index pays off (20,000 records, or from
+// 5,000 records once they hold 10M floats, as 2048-d ones do at 5,000)
+// every search scans all vectors (a dot product per record, split across
+// GOMAXPROCS goroutines, filters checked in the same pass) and never
+// misses a result.
 //
 // # Approximate search (IVF)
 //
-// From 20,000 records an IVF index (ivf.go, trained by kmeans.go) groups
+// Above that an IVF index (ivf.go, trained by kmeans.go) groups
 // records into about 4·sqrt(N) lists by nearest centroid; a search scores
 // the centroids, then scans exactly only the records of the nearest lists,
 // so scores are exact and only the choice of records scored is

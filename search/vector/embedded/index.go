@@ -97,6 +97,16 @@ func (x *index) put(id int64, v []float32, scale float32, m meta) {
 		x.slot[id] = s
 		x.ids = append(x.ids, id)
 		x.metas = append(x.metas, m)
+		if len(x.vecs)+len(v) > cap(x.vecs) {
+			// Grow by half into memory backed by huge pages: append's
+			// 1.25× for large slices, each copy into 4 KB pages faulted
+			// in one by one, took 9.5 of 50 CPU seconds of a 100k×2048
+			// bulk load, all of it under the lock.
+			grown := make([]float32, len(x.vecs), len(x.vecs)+max(len(v), len(x.vecs)/2))
+			adviseHuge(grown[:cap(grown)])
+			copy(grown, x.vecs)
+			x.vecs = grown
+		}
 		x.vecs = append(x.vecs, v...)
 	} else {
 		x.metas[s] = m

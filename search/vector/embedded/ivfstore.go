@@ -24,7 +24,7 @@ func absorbAt(n int) int { return max(1024, n/32) }
 func (s *Store) ivfWork() func() {
 	x := s.idx
 	switch n := x.len(); {
-	case n < ivfMin:
+	case !indexed(n, x.dim):
 		return nil
 	case x.ivf == nil || x.ivf.stale > x.ivf.built:
 		return s.rebuildIVF

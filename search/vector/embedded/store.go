@@ -41,9 +41,9 @@ var (
 	ErrClosed = errors.New("vector store is closed")
 )
 
-// Store is the embedded vector store: exact scans below ivfMin records, an
-// IVF index with exact scoring of the probed lists above (see the package
-// doc). It is safe for concurrent use.
+// Store is the embedded vector store: exact scans below ivfMin records (or
+// fewer wide ones), an IVF index with exact scoring of the probed lists
+// above (see the package doc). It is safe for concurrent use.
 type Store struct {
 	dir   string
 	model vector.Model
@@ -315,8 +315,9 @@ func (s *Store) Delete(ctx context.Context, ids []int64) error {
 }
 
 // Search returns the k records passing f most similar to query: exactly
-// below ivfMin records or when no IVF index is built yet, else from the
-// probed IVF lists (opt.Nprobe overrides the default probe count), or, for
+// in a store too small for an index (indexed) or when no IVF index is
+// built yet, else from the probed IVF lists (opt.Nprobe overrides the
+// default probe count), or, for
 // a filter keeping under 15% of the records but more than 8192 of them, by
 // re-scoring exactly the matches their sign codes rank best.
 // The query is scaled to unit length first, so Score is the cosine.
@@ -347,7 +348,7 @@ func (s *Store) Search(ctx context.Context, query []float32, k int, f facet.Filt
 	if !ok {
 		return []vector.Hit{}, nil
 	}
-	if v := s.idx.ivf; v != nil && s.idx.len() >= ivfMin {
+	if v := s.idx.ivf; v != nil && indexed(s.idx.len(), s.idx.dim) {
 		sel := s.idx.selectivity(&c)
 		if opt.Nprobe <= 0 && sel < exactBelowSel {
 			top, err := s.searchSelective(ctx, q, k, f, &c, v.codes)
