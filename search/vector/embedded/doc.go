@@ -12,7 +12,7 @@
 // the centroids, then scans exactly only the records of the nearest lists,
 // so scores are exact and only the choice of records scored is
 // approximate. How many lists is measured after each training on the
-// store's own records (ivfcalibrate.go: the fewest that hold 99.9% of 256
+// store's own records (ivfcalibrate.go: the fewest that hold 99.7% of 512
 // sampled records' top 10, and of their top 100); SearchOptions.Nprobe
 // overrides, and until calibrated 2% of the lists are probed. A filter widens
 // the probe by 1.5/selectivity; a probe of over a quarter of the lists

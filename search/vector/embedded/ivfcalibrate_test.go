@@ -23,9 +23,9 @@ func TestProbesFor(t *testing.T) {
 	}{
 		{"all in the nearest list", [][]int{{10, 0, 0, 0}, {10, 0, 0, 0}}, 4, calibrateMin},
 		{"spread over three", [][]int{{5, 3, 2, 0, 0}, {6, 4, 0, 0, 0}}, 5, 3},
-		// 1 of 1000 in rank 5 is exactly the 0.1% calibrateRecall forgives.
-		{"one straggler forgiven", [][]int{{990, 0, 4, 5, 0, 1}}, 6, 4},
-		{"two stragglers", [][]int{{990, 0, 4, 4, 0, 2}}, 6, 6},
+		// 3 of 1000 in rank 5 are exactly the 0.3% calibrateRecall forgives.
+		{"three stragglers forgiven", [][]int{{990, 0, 4, 3, 0, 3}}, 6, 4},
+		{"four stragglers", [][]int{{990, 0, 4, 2, 0, 4}}, 6, 6},
 		{"nothing found", [][]int{{0, 0, 0}}, 3, calibrateMin},
 		{"need beyond the reference", [][]int{{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}}, 10, 10},
 	}
@@ -103,7 +103,7 @@ func TestIVFCalibratedRecall(t *testing.T) {
 
 // TestIVFCalibrationPersists: a saved calibration is loaded as is, and a
 // file from before calibration (SMLVIVF2) loads uncalibrated and the store
-// then measures the same counts again.
+// then measures them.
 func TestIVFCalibrationPersists(t *testing.T) {
 	tests := []struct {
 		name string
@@ -136,11 +136,14 @@ func TestIVFCalibrationPersists(t *testing.T) {
 				t.Errorf("read calibration %+v, saved %+v", v.cal, want)
 			}
 			settleIVF(s2)
-			s2.mu.RLock()
+			s2.wmu.Lock()
 			got := s2.idx.ivf.cal
-			s2.mu.RUnlock()
-			if got != want {
-				t.Errorf("store calibration after reopening %+v, want %+v (same records, same seed)", got, want)
+			again := s2.idx.ivf.calibrate(s2.idx)
+			s2.wmu.Unlock()
+			// A V2 file is calibrated afresh over the reopened slot order,
+			// so only the current file must give back the saved counts.
+			if tt.toV2 && (got == (calibration{}) || got != again) || !tt.toV2 && got != want {
+				t.Errorf("store calibration after reopening %+v, measured again %+v, saved %+v", got, again, want)
 			}
 		})
 	}
