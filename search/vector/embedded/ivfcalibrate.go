@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"cmp"
 	"math/rand"
 	"runtime"
 	"slices"
@@ -83,13 +84,7 @@ func (v *ivf) calibrate(x *index) calibration {
 				order[l] = int32(l)
 			}
 			slices.SortFunc(order, func(a, b int32) int {
-				switch {
-				case scores[a] > scores[b]:
-					return -1
-				case scores[a] < scores[b]:
-					return 1
-				}
-				return int(a - b)
+				return cmp.Or(cmp.Compare(scores[b], scores[a]), cmp.Compare(a, b))
 			})
 			r := rank[i*nlist : (i+1)*nlist]
 			for l := range r {

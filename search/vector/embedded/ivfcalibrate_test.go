@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"hash/crc32"
@@ -57,15 +58,7 @@ func TestRankedTopKeepsBest(t *testing.T) {
 		top.push(e.score, e.rank)
 	}
 	// Best first; among equal scores, the first pushed (stable).
-	slices.SortStableFunc(all, func(a, b rankedScore) int {
-		switch {
-		case a.score > b.score:
-			return -1
-		case a.score < b.score:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(all, func(a, b rankedScore) int { return cmp.Compare(b.score, a.score) })
 	if got := top.sorted(); !slices.Equal(got, all[:10]) {
 		t.Errorf("top 10 %v, want %v", got, all[:10])
 	}
