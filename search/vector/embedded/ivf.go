@@ -145,19 +145,26 @@ func (v *ivf) removed(s, last int32) {
 // noise level and a cluster's records scatter over groups.
 const assignCoarse = 8
 
+// topGroups returns the g coarse groups (non-empty) whose centroids score
+// highest with u, in no particular order.
+func (v *ivf) topGroups(u []float32, g int) []cand {
+	dim := v.dim
+	top := topK{k: g, h: make([]cand, 0, g)}
+	for c := 0; c+1 < len(v.groups); c++ {
+		if v.groups[c] != v.groups[c+1] {
+			top.push(cand{score: dot(u, v.coarse[c*dim:(c+1)*dim]), id: int64(c)})
+		}
+	}
+	return top.h
+}
+
 // nearest returns the fine list for unit vector u: the best fine centroid
 // within the assignCoarse best non-empty coarse groups, about
 // (1+assignCoarse)·sqrt(nlist) dot products instead of nlist.
 func (v *ivf) nearest(u []float32) int32 {
 	dim := v.dim
-	top := topK{k: assignCoarse, h: make([]cand, 0, assignCoarse)}
-	for g := 0; g+1 < len(v.groups); g++ {
-		if v.groups[g] != v.groups[g+1] {
-			top.push(cand{score: dot(u, v.coarse[g*dim:(g+1)*dim]), id: int64(g)})
-		}
-	}
 	best, bsc := int32(-1), float32(0)
-	for _, g := range top.h {
+	for _, g := range v.topGroups(u, assignCoarse) {
 		for c := v.groups[g.id]; c < v.groups[g.id+1]; c++ {
 			if s := dot(u, v.cents[int(c)*dim:int(c+1)*dim]); best < 0 || s > bsc {
 				best, bsc = c, s
@@ -215,6 +222,19 @@ func (v *ivf) probes(nprobe, k int, sel float64) int {
 	return min(p, v.nlist)
 }
 
+// groupsFor returns how many coarse groups a search for k results that
+// probes np lists ranks lists in: the calibrated count, widened so the
+// groups hold at least twice np lists on average (filters widen np), or 0
+// (every list) until calibrated.
+func (v *ivf) groupsFor(k, np int) int {
+	g := v.cal.groupsForK(k)
+	if g <= 0 {
+		return 0
+	}
+	nc := len(v.groups) - 1
+	return min(nc, max(g, (2*np*nc+v.nlist-1)/v.nlist))
+}
+
 // selectivity estimates the share of records c keeps from a sample of 2048
 // metadata entries (no vectors are read). The sample positions follow a
 // multiplicative hash, not a fixed stride, so a filter that keeps every
@@ -243,7 +263,7 @@ func (v *ivf) search(ctx context.Context, x *index, q []float32, k, np int, c cf
 	if total > 0 {
 		probe = append(probe, int32(v.tail()))
 	}
-	for _, b := range v.nearestLists(q, np) {
+	for _, b := range v.nearestLists(q, np, v.groupsFor(k, np)) {
 		probe = append(probe, int32(b.id))
 		total += len(v.lists[b.id])
 	}
@@ -267,18 +287,42 @@ func (v *ivf) search(ctx context.Context, x *index, q []float32, k, np int, c cf
 	})
 }
 
-// nearestLists returns the np lists whose centroids score highest with q,
-// scoring the centroids on GOMAXPROCS goroutines (at 100k×2048 they are
-// 10 MB, a quarter of the work of a narrow probe).
-func (v *ivf) nearestLists(q []float32, np int) []cand {
-	workers := max(1, min(runtime.GOMAXPROCS(0), v.nlist/256))
-	chunk := (v.nlist + workers - 1) / workers
+// nearestLists returns the np lists whose centroids score highest with q
+// among the fine lists of the ng coarse groups nearest q (all lists if ng
+// covers every group). Scoring every fine centroid read 10 MB per query at
+// 100k×2048, as much as the probed lists; the calibration (ivfcalibrate.go)
+// measures how few groups hold the neighbours.
+func (v *ivf) nearestLists(q []float32, np, ng int) []cand {
+	nc := len(v.groups) - 1
+	var ranges [][2]int32 // fine lists to score, by group
+	if ng <= 0 || ng >= nc {
+		ranges = [][2]int32{{0, int32(v.nlist)}}
+	} else {
+		for _, g := range v.topGroups(q, ng) {
+			ranges = append(ranges, [2]int32{v.groups[g.id], v.groups[g.id+1]})
+		}
+	}
+	lists := 0
+	for _, r := range ranges {
+		lists += int(r[1] - r[0])
+	}
+	// Split the lists into one contiguous share per worker.
+	workers := max(1, min(runtime.GOMAXPROCS(0), lists/256))
+	chunk := (lists + workers - 1) / workers
 	heaps := make([]topK, workers)
+	dim := v.dim
 	parallel(workers, func(lo, hi int) {
 		for w := lo; w < hi; w++ {
 			heaps[w].k = np
-			for l := w * chunk; l < min(v.nlist, (w+1)*chunk); l++ {
-				heaps[w].push(cand{score: dot(q, v.cents[l*v.dim:(l+1)*v.dim]), id: int64(l)})
+			skip, left := w*chunk, chunk
+			for _, r := range ranges {
+				a := int(r[0]) + min(skip, int(r[1]-r[0]))
+				skip -= a - int(r[0])
+				b := min(int(r[1]), a+left)
+				left -= b - a
+				for l := a; l < b; l++ {
+					heaps[w].push(cand{score: dot(q, v.cents[l*dim:(l+1)*dim]), id: int64(l)})
+				}
 			}
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"math/rand"
 	"os"
@@ -29,11 +30,65 @@ func TestProbesFor(t *testing.T) {
 		{"four stragglers", [][]int{{990, 0, 4, 2, 0, 4}}, 6, 6},
 		{"nothing found", [][]int{{0, 0, 0}}, 3, calibrateMin},
 		{"need beyond the reference", [][]int{{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}}, 10, 10},
+		// Entry ref counts neighbours no probe reaches; they still count.
+		{"unreachable count against recall", [][]int{{996, 0, 0, 4}}, 3, 3},
+		{"unreachable within what is forgiven", [][]int{{997, 0, 0, 3}}, 3, calibrateMin},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := probesFor(tt.hists, tt.ref); got != tt.want {
 				t.Errorf("probesFor = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestGroupsFor(t *testing.T) {
+	// Four groups of two lists: list l is in group l/2. Each query ranks
+	// the groups in its own order.
+	groupOf := []int32{0, 0, 1, 1, 2, 2, 3, 3}
+	const nc = 4
+	tests := []struct {
+		name  string
+		found [][]int32 // per query, the lists holding its neighbours
+		grank []int32   // per query, each group's rank
+		want  int
+	}{
+		{"all in the nearest group", [][]int32{{0, 1}, {6, 7}}, []int32{0, 1, 2, 3, 3, 2, 1, 0}, min(nc, calibrateMinGroups)},
+		{"spread to the last group", [][]int32{{0, 7}}, []int32{0, 1, 2, 3}, nc},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := groupsFor(tt.found, tt.grank, groupOf, nc); got != tt.want {
+				t.Errorf("groupsFor = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestListRanks(t *testing.T) {
+	// Six lists in three groups of two; the query ranks groups 2, 0, 1
+	// and lists (its reference order) 4, 0, 5, 2, 1.
+	groupOf := []int32{0, 0, 1, 1, 2, 2}
+	grank := []int32{1, 2, 0}
+	order := []int32{4, 0, 5, 2, 1}
+	found := [][]int32{{4, 0, 5, 2, 1, 3}}
+	tests := []struct {
+		ng   int
+		want []int
+	}{
+		// All groups: ranks follow the order; list 3 is beyond it.
+		{3, []int{1, 1, 1, 1, 1, 1}},
+		// Groups 2 and 0: lists 4, 0, 5, 1 rank 0–3; 2 and 3 unreachable.
+		{2, []int{1, 1, 1, 1, 0, 2}},
+		// Group 2 alone: lists 4 and 5.
+		{1, []int{1, 1, 0, 0, 0, 4}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.ng, " groups"), func(t *testing.T) {
+			got := listRanks(found, order, grank, groupOf, len(order), 3, tt.ng)
+			if !slices.Equal(got[0], tt.want) {
+				t.Errorf("listRanks = %v, want %v", got[0], tt.want)
 			}
 		})
 	}
@@ -53,9 +108,9 @@ func TestRankedTopKeepsBest(t *testing.T) {
 	top := rankedTop{k: 10}
 	var all []rankedScore
 	for i := range 500 {
-		e := rankedScore{score: float32(rng.Intn(200)), rank: int32(i)}
+		e := rankedScore{score: float32(rng.Intn(200)), list: int32(i)}
 		all = append(all, e)
-		top.push(e.score, e.rank)
+		top.push(e.score, e.list)
 	}
 	// Best first; among equal scores, the first pushed (stable).
 	slices.SortStableFunc(all, func(a, b rankedScore) int { return cmp.Compare(b.score, a.score) })
@@ -76,7 +131,7 @@ func TestIVFCalibratedRecall(t *testing.T) {
 	if cal.probe10 < calibrateMin || cal.probe100 < cal.probe10 || float64(cal.probe100) > exactAboveProbe*float64(nlist) {
 		t.Fatalf("calibration %+v for %d lists", cal, nlist)
 	}
-	t.Logf("%d lists: top 10 probes %d, top 100 probes %d", nlist, cal.probe10, cal.probe100)
+	t.Logf("%d lists in %d groups: calibration %+v", nlist, len(v.groups)-1, cal)
 	queries := ivfRecs(30_300, 1, 7)[30_000:]
 	ctx := context.Background()
 	for _, k := range []int{10, 100} {
@@ -95,15 +150,17 @@ func TestIVFCalibratedRecall(t *testing.T) {
 }
 
 // TestIVFCalibrationPersists: a saved calibration is loaded as is, and a
-// file from before calibration (SMLVIVF2) loads uncalibrated and the store
-// then measures them.
+// file from before calibration (SMLVIVF2) or before the coarse group count
+// (SMLVIVF3) loads uncalibrated and the store then measures it.
 func TestIVFCalibrationPersists(t *testing.T) {
 	tests := []struct {
-		name string
-		toV2 bool
+		name  string
+		magic string // rewrite the file as this version
+		keep  int    // calibration u32s that version holds
 	}{
-		{"current file", false},
-		{"SMLVIVF2 file", true},
+		{"current file", "", 0},
+		{"SMLVIVF3 file", ivfMagicV3, 2},
+		{"SMLVIVF2 file", ivfMagicV2, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,18 +171,19 @@ func TestIVFCalibrationPersists(t *testing.T) {
 				t.Fatal(err)
 			}
 			path := filepath.Join(dir, ivfFile)
-			if tt.toV2 {
-				downgradeIVF(t, path)
+			old := tt.magic != ""
+			if old {
+				downgradeIVF(t, path, tt.magic, tt.keep)
 			}
 			s2 := mustOpen(t, dir, ivfModel)
 			v, err := readIVF(path, s2.gen, n, ivfModel.Dim)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tt.toV2 && v.cal != (calibration{}) {
-				t.Errorf("V2 file read with calibration %+v", v.cal)
+			if old && v.cal != (calibration{}) {
+				t.Errorf("%s file read with calibration %+v", tt.magic, v.cal)
 			}
-			if !tt.toV2 && v.cal != want {
+			if !old && v.cal != want {
 				t.Errorf("read calibration %+v, saved %+v", v.cal, want)
 			}
 			settleIVF(s2)
@@ -133,17 +191,19 @@ func TestIVFCalibrationPersists(t *testing.T) {
 			got := s2.idx.ivf.cal
 			again := s2.idx.ivf.calibrate(s2.idx)
 			s2.wmu.Unlock()
-			// A V2 file is calibrated afresh over the reopened slot order,
-			// so only the current file must give back the saved counts.
-			if tt.toV2 && (got == (calibration{}) || got != again) || !tt.toV2 && got != want {
+			// An old file is calibrated afresh over the reopened slot
+			// order, so only the current file must give back the saved
+			// counts.
+			if old && (got == (calibration{}) || got != again) || !old && got != want {
 				t.Errorf("store calibration after reopening %+v, measured again %+v, saved %+v", got, again, want)
 			}
 		})
 	}
 }
 
-// downgradeIVF rewrites an index file as SMLVIVF2: no calibration fields.
-func downgradeIVF(t *testing.T, path string) {
+// downgradeIVF rewrites an index file as version magic, keeping the first
+// keep of its calibration fields.
+func downgradeIVF(t *testing.T, path, magic string, keep int) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -153,7 +213,7 @@ func downgradeIVF(t *testing.T, path string) {
 		t.Fatalf("magic %q", b[:len(ivfMagic)])
 	}
 	at := len(ivfMagic) + 8 + 4 + 8 + 4 + 4 + 8 // the calibration fields
-	old := slices.Concat([]byte(ivfMagicV2), b[len(ivfMagic):at], b[at+8:len(b)-4])
+	old := slices.Concat([]byte(magic), b[len(ivfMagic):at+4*keep], b[at+16:len(b)-4])
 	old = binary.LittleEndian.AppendUint32(old, crc32.Checksum(old, crcTable))
 	if err := os.WriteFile(path, old, 0o644); err != nil {
 		t.Fatal(err)

@@ -15,18 +15,21 @@ import (
 // a missing, stale or damaged file is ignored and the index is rebuilt in
 // the background while exact scans answer.
 //
-//	"SMLVIVF3" | generation u64 (the snapshot's) | dim u32 | records u64
+//	"SMLVIVF4" | generation u64 (the snapshot's) | dim u32 | records u64
 //	| nlist u32 | coarse count u32 | built u64
 //	| probes for the top 10 u32 | for the top 100 u32 (0: not calibrated)
+//	| coarse groups ranked for the top 10 u32 | for the top 100 u32
 //	| (coarse+1) × group start u32 | coarse × dim × f32 | nlist × dim × f32
 //	| dim × f32 (the records' mean) | records × list u32 (by snapshot order;
 //	nlist = tail)
 //	| CRC-32C u32 of every byte before it
 const (
 	ivfFile  = "vectors.ivf"
-	ivfMagic = "SMLVIVF3"
-	// ivfMagicV2 files lack the calibration, which is measured again after
-	// loading; SMLVIVF1 (no mean) is rebuilt.
+	ivfMagic = "SMLVIVF4"
+	// Older files load uncalibrated and are measured again: SMLVIVF3 holds
+	// probe counts for ranking every list, SMLVIVF2 none. SMLVIVF1 (no
+	// mean) is rebuilt.
+	ivfMagicV3 = "SMLVIVF3"
 	ivfMagicV2 = "SMLVIVF2"
 )
 
@@ -57,6 +60,8 @@ func writeIVF(path string, gen uint64, v *ivf) (err error) {
 	b = appendU64(b, uint64(v.built))
 	b = appendU32(b, uint32(v.cal.probe10))
 	b = appendU32(b, uint32(v.cal.probe100))
+	b = appendU32(b, uint32(v.cal.groups10))
+	b = appendU32(b, uint32(v.cal.groups100))
 	for _, g := range v.groups {
 		b = appendU32(b, uint32(g))
 	}
@@ -88,11 +93,13 @@ func readIVF(path string, gen uint64, n, dim int) (*ivf, error) {
 	if len(b) < len(ivfMagic)+8+4+8+4+4+8+4 {
 		return nil, errors.New("not an IVF index file")
 	}
-	calibrated := true
+	var calFields int // u32s of calibration
 	switch string(b[:len(ivfMagic)]) {
 	case ivfMagic:
+		calFields = 4
+	case ivfMagicV3:
+		calFields = 2
 	case ivfMagicV2:
-		calibrated = false
 	default:
 		return nil, errors.New("not an IVF index file")
 	}
@@ -107,15 +114,17 @@ func readIVF(path string, gen uint64, n, dim int) (*ivf, error) {
 		return nil, fmt.Errorf("for generation %d, %d-d, %d records; want %d, %d-d, %d", g, d, m, gen, dim, n)
 	}
 	nlist, nc, built := uint64(u32()), uint64(u32()), u64()
+	if len(r) < 4*calFields {
+		return nil, errors.New("truncated calibration")
+	}
 	var cal calibration
-	if calibrated {
-		if len(r) < 8 {
-			return nil, errors.New("truncated calibration")
+	if calFields == 4 {
+		cal = calibration{probe10: int(u32()), probe100: int(u32()), groups10: int(u32()), groups100: int(u32())}
+		if cal.probe10 > int(nlist) || cal.probe100 > int(nlist) || cal.groups10 > int(nc) || cal.groups100 > int(nc) {
+			return nil, fmt.Errorf("calibration %+v for %d lists in %d groups", cal, nlist, nc)
 		}
-		cal = calibration{probe10: int(u32()), probe100: int(u32())}
-		if cal.probe10 > int(nlist) || cal.probe100 > int(nlist) {
-			return nil, fmt.Errorf("calibrated probes %d/%d for %d lists", cal.probe10, cal.probe100, nlist)
-		}
+	} else {
+		r = r[4*calFields:] // counts for ranking every list: measured again
 	}
 	if want := (nc+1)*4 + (nc+nlist+1)*uint64(dim)*4 + uint64(n)*4; uint64(len(r)) != want || nlist == 0 || nc == 0 {
 		return nil, fmt.Errorf("%d bytes of body, want %d", len(r), want)

@@ -13,8 +13,12 @@ import (
 // products to find its list (see ivf.nearest). Everything is seeded, so the
 // same data gives the same index.
 const (
-	kmeansIters   = 6
-	samplePerList = 16 // training points per fine list
+	kmeansIters = 6
+	// samplePerList training points per fine list: FAISS warns below 39.
+	// At 200k×512 (4000 clusters of 50), 16 left clusters with a point or
+	// two in the sample split across lists: recall@10 0.9895 with 21
+	// probes; 40 gave 0.9985 with 11, for 18% more training time.
+	samplePerList = 40
 	kmeansSeed    = 1
 )
 
