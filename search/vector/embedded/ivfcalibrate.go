@@ -194,7 +194,7 @@ func (v *ivf) calibrate(x *index) calibration {
 		}
 	}
 	measure := func(found [][]int32) (probes, groups int) {
-		groups = groupsFor(found, grank, groupOf, nc)
+		groups = groupsHolding(found, grank, groupOf, nc)
 		return probesFor(listRanks(found, order, grank, groupOf, ref, nc, groups), ref), groups
 	}
 	var c calibration
@@ -203,10 +203,10 @@ func (v *ivf) calibrate(x *index) calibration {
 	return c
 }
 
-// groupsFor returns the fewest coarse groups whose lists hold
+// groupsHolding returns the fewest coarse groups whose lists hold
 // calibrateGroupRecall of the neighbours found[q] (by list) of every query
 // q, at least calibrateMinGroups.
-func groupsFor(found [][]int32, grank, groupOf []int32, nc int) int {
+func groupsHolding(found [][]int32, grank, groupOf []int32, nc int) int {
 	need := make([]int, nc) // neighbours in the group of each rank
 	total := 0
 	for q, lists := range found {

@@ -43,7 +43,7 @@ func TestProbesFor(t *testing.T) {
 	}
 }
 
-func TestGroupsFor(t *testing.T) {
+func TestGroupsHolding(t *testing.T) {
 	// Four groups of two lists: list l is in group l/2. Each query ranks
 	// the groups in its own order.
 	groupOf := []int32{0, 0, 1, 1, 2, 2, 3, 3}
@@ -59,8 +59,8 @@ func TestGroupsFor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := groupsFor(tt.found, tt.grank, groupOf, nc); got != tt.want {
-				t.Errorf("groupsFor = %d, want %d", got, tt.want)
+			if got := groupsHolding(tt.found, tt.grank, groupOf, nc); got != tt.want {
+				t.Errorf("groupsHolding = %d, want %d", got, tt.want)
 			}
 		})
 	}
