@@ -25,3 +25,24 @@ func dot4Gonum(q, v []float32, out *[4]float32) {
 		out[j] = dotGonum(q, v[j*d:(j+1)*d])
 	}
 }
+
+// dotI8 is Σ q[i]·c[i] over len(q) (int8code.go).
+func dotI8(q []int16, c []int8) int32 {
+	_ = c[:len(q)] // bounds check once, for the assembly
+	return dotI8Kernel(q, c)
+}
+
+// dotI8Go is dotI8's portable loop, and the assembly's reference.
+func dotI8Go(q []int16, c []int8) int32 {
+	c = c[:len(q)]
+	var s0, s1 int32
+	i := 0
+	for ; i+2 <= len(q); i += 2 {
+		s0 += int32(q[i]) * int32(c[i])
+		s1 += int32(q[i+1]) * int32(c[i+1])
+	}
+	for ; i < len(q); i++ {
+		s0 += int32(q[i]) * int32(c[i])
+	}
+	return s0 + s1
+}

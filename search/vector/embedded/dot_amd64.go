@@ -39,3 +39,17 @@ func dot4Kernel(q, v []float32, out *[4]float32) {
 //
 //go:noescape
 func dot4AVX2(q, v []float32, out *[4]float32)
+
+// dotI8Kernel is Σ q[i]·c[i] over len(q) (sq8.go).
+func dotI8Kernel(q []int16, c []int8) int32 {
+	if useAVX2 {
+		return dotI8AVX2(q, c)
+	}
+	return dotI8Go(q, c)
+}
+
+// dotI8AVX2 is dotI8Kernel with 256-bit integer multiply-adds. len(c) must
+// be ≥ len(q).
+//
+//go:noescape
+func dotI8AVX2(q []int16, c []int8) int32

@@ -165,3 +165,67 @@ d4done:
 	VMOVUPS X0, (AX)
 	VZEROUPPER
 	RET
+
+// func dotI8AVX2(q []int16, c []int8) int32
+//
+// Σ q[i]·c[i] for i < len(q): sixteen int8 codes are sign-extended to
+// int16 and multiplied pairwise-added (VPMADDWD) against sixteen query
+// words, two accumulators, then a 16-element step and a scalar tail.
+// len(c) must be ≥ len(q). The caller keeps the sum within int32.
+TEXT ·dotI8AVX2(SB), NOSPLIT, $0-52
+	MOVQ  q_base+0(FP), SI
+	MOVQ  q_len+8(FP), CX
+	MOVQ  c_base+24(FP), DI
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	MOVQ  CX, DX
+	SHRQ  $5, DX            // DX = len / 32
+	JZ    i8step16
+
+i8loop32:
+	VPMOVSXBW (DI), Y2
+	VPMOVSXBW 16(DI), Y3
+	VPMADDWD  (SI), Y2, Y2
+	VPMADDWD  32(SI), Y3, Y3
+	VPADDD    Y2, Y0, Y0
+	VPADDD    Y3, Y1, Y1
+	ADDQ      $64, SI
+	ADDQ      $32, DI
+	DECQ      DX
+	JNZ       i8loop32
+
+i8step16:
+	TESTQ     $16, CX
+	JZ        i8reduce
+	VPMOVSXBW (DI), Y2
+	VPMADDWD  (SI), Y2, Y2
+	VPADDD    Y2, Y0, Y0
+	ADDQ      $32, SI
+	ADDQ      $16, DI
+
+i8reduce:
+	VPADDD       Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0x4E, X0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0xB1, X0, X1
+	VPADDD       X1, X0, X0
+	VMOVD        X0, AX
+	ANDQ         $15, CX    // CX = len % 16
+	JZ           i8done
+
+i8tail:
+	MOVWLSX (SI), R8
+	MOVBLSX (DI), R9
+	IMULL   R9, R8
+	ADDL    R8, AX
+	ADDQ    $2, SI
+	ADDQ    $1, DI
+	DECQ    CX
+	JNZ     i8tail
+
+i8done:
+	VZEROUPPER
+	MOVL AX, ret+48(FP)
+	RET

@@ -9,10 +9,10 @@ import (
 // The IVF (inverted file) index lets a search over a large store read a few
 // percent of the vectors instead of all of them: records are grouped into
 // nlist lists by their nearest k-means centroid, and a search scores only
-// the lists whose centroids are nearest the query. Scores within probed
-// lists are exact dot products on the stored float32 vectors, so ranking
-// needs no re-scoring step; what is approximate is only which records get
-// scored. Below ivfMin records (fewer for wide vectors: indexed), or while
+// the lists whose centroids are nearest the query. Scores returned are
+// exact dot products on the stored float32 vectors (a large probe ranks by
+// byte codes first and re-scores the best: int8code.go); what is
+// approximate is only which records get scored. Below ivfMin records (fewer for wide vectors: indexed), or while
 // no index is built, the exact scan answers, so small stores (and the
 // conformance suite) stay exact.
 //
@@ -73,6 +73,8 @@ type ivf struct {
 	stale  int       // updates, inserts and deletes since then
 	mean   []float32 // the records' mean at training (saved with the index)
 	codes  *signCodes
+	i8     *int8Codes  // the probe's byte codes (int8code.go); nil until encoded
+	cent8  *int8Codes  // the fine centroids' byte codes, for ranking lists; nil if not int8Codable
 	cal    calibration // measured probe counts; zero until calibrated
 }
 
@@ -109,6 +111,9 @@ func (v *ivf) added(s int32, vec []float32) {
 	if v.codes != nil {
 		v.codes.set(s, vec)
 	}
+	if v.i8 != nil {
+		v.i8.set(s, vec)
+	}
 }
 
 // changed records a slot whose vector was replaced by vec: its list may no
@@ -119,6 +124,9 @@ func (v *ivf) changed(s int32, vec []float32) {
 	v.stale++
 	if v.codes != nil {
 		v.codes.set(s, vec)
+	}
+	if v.i8 != nil {
+		v.i8.set(s, vec)
 	}
 }
 
@@ -137,13 +145,10 @@ func (v *ivf) removed(s, last int32) {
 	if v.codes != nil {
 		v.codes.removed(s, last)
 	}
+	if v.i8 != nil {
+		v.i8.removed(s, last)
+	}
 }
-
-// assignCoarse is how many coarse groups a record's fine list is sought
-// in. One is not enough when a coarse centroid averages hundreds of
-// unrelated clusters (1M×512 clustered data): its score is then near the
-// noise level and a cluster's records scatter over groups.
-const assignCoarse = 8
 
 // topGroups returns the g coarse groups (non-empty) whose centroids score
 // highest with u, in no particular order.
@@ -156,35 +161,6 @@ func (v *ivf) topGroups(u []float32, g int) []cand {
 		}
 	}
 	return top.h
-}
-
-// nearest returns the fine list for unit vector u: the best fine centroid
-// within the assignCoarse best non-empty coarse groups, about
-// (1+assignCoarse)·sqrt(nlist) dot products instead of nlist.
-func (v *ivf) nearest(u []float32) int32 {
-	dim := v.dim
-	best, bsc := int32(-1), float32(0)
-	for _, g := range v.topGroups(u, assignCoarse) {
-		for c := v.groups[g.id]; c < v.groups[g.id+1]; c++ {
-			if s := dot(u, v.cents[int(c)*dim:int(c+1)*dim]); best < 0 || s > bsc {
-				best, bsc = c, s
-			}
-		}
-	}
-	return best
-}
-
-// assignAll computes nearest(slot) for each slot in slots on GOMAXPROCS
-// goroutines. It only reads x, so the caller needs wmu, not mu.
-func (v *ivf) assignAll(x *index, slots []int32) []int32 {
-	out := make([]int32, len(slots))
-	parallel(len(slots), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			s := int(slots[i])
-			out[i] = v.nearest(x.vecs[s*x.dim : (s+1)*x.dim])
-		}
-	})
-	return out
 }
 
 // parallel runs f over [0,n) split into GOMAXPROCS chunks.
@@ -256,14 +232,16 @@ func (x *index) selectivity(c *cfilter) float64 {
 
 // search probes the np lists whose centroids score highest with q, plus
 // the tail, splitting them across GOMAXPROCS goroutines by record count.
-// The caller holds a read lock.
+// A probe of int8MinScan re-score depths or more ranks by the byte codes
+// when they exist. The caller holds a read lock.
 func (v *ivf) search(ctx context.Context, x *index, q []float32, k, np int, c cfilter) ([]cand, error) {
+	wq := quantize(q)
 	probe := make([]int32, 0, np+1)
 	total := len(v.lists[v.tail()])
 	if total > 0 {
 		probe = append(probe, int32(v.tail()))
 	}
-	for _, b := range v.nearestLists(q, np, v.groupsFor(k, np)) {
+	for _, b := range v.nearestLists(q, &wq, np, v.groupsFor(k, np)) {
 		probe = append(probe, int32(b.id))
 		total += len(v.lists[b.id])
 	}
@@ -282,17 +260,23 @@ func (v *ivf) search(ctx context.Context, x *index, q []float32, k, np int, c cf
 		share[w] = append(share[w], l)
 		load[w] += len(v.lists[l])
 	}
+	if v.i8 != nil && total >= int8MinScan*workers*rerankDepth(k) {
+		return fanOut(workers, func(w int, t *topK) error {
+			return v.scanCoded(ctx, x, q, &wq, &c, share[w], t, k)
+		})
+	}
 	return fanOut(workers, func(w int, t *topK) error {
 		return v.scanLists(ctx, x, q, &c, share[w], t, k)
 	})
 }
 
 // nearestLists returns the np lists whose centroids score highest with q
+// (by their byte codes where they have them: listScore)
 // among the fine lists of the ng coarse groups nearest q (all lists if ng
 // covers every group). Scoring every fine centroid read 10 MB per query at
 // 100k×2048, as much as the probed lists; the calibration (ivfcalibrate.go)
 // measures how few groups hold the neighbours.
-func (v *ivf) nearestLists(q []float32, np, ng int) []cand {
+func (v *ivf) nearestLists(q []float32, wq *int8Query, np, ng int) []cand {
 	nc := len(v.groups) - 1
 	var ranges [][2]int32 // fine lists to score, by group
 	if ng <= 0 || ng >= nc {
@@ -310,7 +294,6 @@ func (v *ivf) nearestLists(q []float32, np, ng int) []cand {
 	workers := max(1, min(runtime.GOMAXPROCS(0), lists/256))
 	chunk := (lists + workers - 1) / workers
 	heaps := make([]topK, workers)
-	dim := v.dim
 	parallel(workers, func(lo, hi int) {
 		for w := lo; w < hi; w++ {
 			heaps[w].k = np
@@ -321,7 +304,7 @@ func (v *ivf) nearestLists(q []float32, np, ng int) []cand {
 				b := min(int(r[1]), a+left)
 				left -= b - a
 				for l := a; l < b; l++ {
-					heaps[w].push(cand{score: dot(q, v.cents[l*dim:(l+1)*dim]), id: int64(l)})
+					heaps[w].push(cand{score: v.listScore(q, wq, l), id: int64(l)})
 				}
 			}
 		}
@@ -333,6 +316,30 @@ func (v *ivf) nearestLists(q []float32, np, ng int) []cand {
 		}
 	}
 	return best.h
+}
+
+// listScore is q's score with list l's centroid: estimated from the
+// centroids' byte codes where they exist, a quarter of the memory (7 MB
+// of floats per query at 1M×512, where a search ranks most lists), else
+// exact. Ranking lists is approximate anyway; the calibration ranks them
+// the same way.
+func (v *ivf) listScore(q []float32, wq *int8Query, l int) float32 {
+	if v.cent8 != nil {
+		return v.cent8.estimate(wq, l)
+	}
+	return dot(q, v.cents[l*v.dim:(l+1)*v.dim])
+}
+
+// encodeCentroids computes the centroids' byte codes (cent8).
+func (v *ivf) encodeCentroids() {
+	if !int8Codable(v.dim) {
+		return
+	}
+	c := newInt8Codes(v.dim, v.nlist)
+	for l := range v.nlist {
+		c.set(int32(l), v.cents[l*v.dim:(l+1)*v.dim])
+	}
+	v.cent8 = c
 }
 
 func (v *ivf) scanLists(ctx context.Context, x *index, q []float32, c *cfilter, lists []int32, t *topK, k int) error {
@@ -354,6 +361,36 @@ func (v *ivf) scanLists(ctx context.Context, x *index, q []float32, c *cfilter, 
 			}
 			t.push(cand{score: sc, id: x.ids[i]})
 		}
+	}
+	return nil
+}
+
+// scanCoded is scanLists through the byte codes: it ranks the lists'
+// records by their estimates and re-scores the best rerankDepth(k)
+// exactly, so t gets exact scores.
+func (v *ivf) scanCoded(ctx context.Context, x *index, q []float32, wq *int8Query, c *cfilter, lists []int32, t *topK, k int) error {
+	est := topK{k: rerankDepth(k)}
+	for _, l := range lists {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for _, s := range v.lists[l] {
+			i := int(s)
+			if !c.all && !c.match(&x.metas[i]) {
+				continue
+			}
+			e := v.i8.estimate(wq, i)
+			if est.full() && e < est.h[0].score {
+				continue
+			}
+			est.push(cand{score: e, id: int64(i)})
+		}
+	}
+	t.k = k
+	dim := x.dim
+	for _, e := range est.h {
+		off := int(e.id) * dim
+		t.push(cand{score: dot(q, x.vecs[off:off+dim:off+dim]), id: x.ids[e.id]})
 	}
 	return nil
 }

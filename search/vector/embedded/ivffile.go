@@ -159,5 +159,6 @@ func readIVF(path string, gen uint64, n, dim int) (*ivf, error) {
 	}
 	v.fill(n, of)
 	v.stale = len(v.lists[v.tail()])
+	v.encodeCentroids()
 	return v, nil
 }

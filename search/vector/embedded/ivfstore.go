@@ -30,7 +30,7 @@ func (s *Store) ivfWork() func() {
 		return s.rebuildIVF
 	case len(x.ivf.lists[x.ivf.tail()]) >= absorbAt(n):
 		return s.absorbIVF
-	case x.ivf.codes == nil && codable(x.dim) && len(x.ivf.mean) == x.dim:
+	case x.ivf.codes == nil && signCodable(x.ivf, x.dim), x.ivf.i8 == nil && int8Codable(x.dim):
 		return s.encodeIVF
 	case x.ivf.cal == (calibration{}):
 		return s.calibrateIVF
@@ -71,18 +71,30 @@ func (s *Store) rebuildIVF() {
 	s.log.Debug("built IVF index", "records", v.built, "lists", v.nlist)
 }
 
-// encodeIVF computes the sign codes of a newly trained or loaded index:
-// half a second at 100k×2048, which Open would otherwise spend before
-// returning. Until they exist, selective filters use the exact scan.
-// Caller holds wmu.
+// encodeIVF computes the sign and byte codes of a newly trained or loaded
+// index: half a second at 100k×2048, which Open would otherwise spend
+// before returning. Until they exist, selective filters use the exact scan
+// and probes the float vectors. Caller holds wmu.
 func (s *Store) encodeIVF() {
 	v := s.idx.ivf
-	c := newSignCodes(v.mean, s.idx.len())
-	c.encodeAll(s.idx)
+	var c *signCodes
+	if signCodable(v, s.idx.dim) {
+		c = newSignCodes(v.mean, s.idx.len())
+		c.encodeAll(s.idx)
+	}
+	var b *int8Codes
+	if int8Codable(s.idx.dim) {
+		b = newInt8Codes(s.idx.dim, s.idx.len())
+		b.encodeAll(s.idx)
+	}
 	s.lockIndex()
-	v.codes = c
+	v.codes, v.i8 = c, b
 	s.mu.Unlock()
 }
+
+// signCodable reports whether v's records get sign codes: their dimension
+// suits them and v has the mean they are taken around.
+func signCodable(v *ivf, dim int) bool { return codable(dim) && len(v.mean) == dim }
 
 // calibrateIVF measures the probe counts of a newly trained index, or of
 // one loaded from a file that predates calibration: 1 s of CPU at

@@ -5,13 +5,13 @@ import (
 	"math/rand"
 )
 
-// Training the IVF centroids. Assigning N records to nlist centroids costs
-// N·nlist dot products, which at 1M×512 with 4000 lists is minutes of CPU,
-// so the centroids are trained two-level: sqrt(nlist) coarse centroids on a
-// sample, then each coarse group's share of the sample is split into fine
-// centroids. A record then needs about (1+assignCoarse)·sqrt(nlist) dot
-// products to find its list (see ivf.nearest). Everything is seeded, so the
-// same data gives the same index.
+// Training the IVF centroids. k-means over nlist centroids costs
+// sample·nlist dot products per iteration, so the centroids are trained
+// two-level: sqrt(nlist) coarse centroids on a sample, then each coarse
+// group's share of the sample is split into fine centroids. The records
+// are then assigned exactly, each to its nearest fine centroid among all
+// (ivfassign.go). Everything is seeded, so the same data gives the same
+// index.
 const (
 	kmeansIters = 6
 	// samplePerList training points per fine list: FAISS warns below 39.
@@ -62,6 +62,7 @@ func trainIVF(x *index) *ivf {
 	for i := range all {
 		all[i] = int32(i)
 	}
+	v.encodeCentroids()
 	v.fill(n, v.assignAll(x, all))
 	v.built = n
 	v.mean = meanOf(x) // the sign codes' origin; encodeIVF builds them
