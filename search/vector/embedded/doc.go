@@ -8,12 +8,15 @@
 // # Approximate search (IVF)
 //
 // Above that an IVF index (ivf.go, trained by kmeans.go) groups
-// records into about 4·sqrt(N) lists by nearest centroid; a search scores
-// the centroids, then scans exactly only the records of the nearest lists,
-// so scores are exact and only the choice of records scored is
-// approximate. How many lists is measured after each training on the
-// store's own records (ivfcalibrate.go: the fewest that hold 99.7% of 512
-// sampled records' top 10, and of their top 100); SearchOptions.Nprobe
+// records into about 4·sqrt(N) lists by nearest centroid (assigned exactly:
+// ivfassign.go); a search ranks the centroids, then scores only the
+// records of the nearest lists, through int8 byte codes when the probe is
+// large (int8code.go: the best 4k+64 per core re-scored exactly), so
+// scores are exact and only the choice of records scored is approximate.
+// How many lists is measured after each training, and again whenever the
+// store has grown by a quarter since, on the store's own records
+// (ivfcalibrate.go: the fewest that hold 99.7% of 512 sampled records'
+// top 10, and of their top 100); SearchOptions.Nprobe
 // overrides, and until calibrated 2% of the lists are probed. A filter widens
 // the probe by 1.5/selectivity; a probe of over a quarter of the lists
 // uses the exact scan. A filter keeping under 15% of records is answered
@@ -24,12 +27,14 @@
 // keeps more than 8192 records, else by scoring the listed records
 // exactly. Records
 // written since the last training sit in a tail every search scans; the
-// tail is absorbed into its nearest lists in the background, and the
-// centroids are retrained in the background once more records changed than
-// were trained on (ivfstore.go). After each training the records are
+// tail is absorbed into its nearest lists in the background from n/256
+// records, and the centroids are retrained in the background once more
+// records changed than were trained on (ivfstore.go). After each training,
+// and once absorbs have placed n/8 records out of order, the records are
 // renumbered list by list, so a probe reads each list's vectors as one
 // contiguous run (ivflayout.go; this costs a transient copy of the
-// vectors). The index is saved in vectors.ivf.
+// vectors). The index is saved in vectors.ivf, in the snapshot's record
+// order: a renumbering after the last compaction makes Close compact.
 // Until an index exists, searches use the exact scan.
 //
 // # Memory
@@ -38,9 +43,9 @@
 // with parallel slices of IDs and 32-byte metadata whose strings (make,
 // model, lens, folder) are interned, plus an ID→slot map. Deletes move the
 // last slot into the hole. Memory is the raw float32 bytes plus roughly 100
-// bytes per record, plus dim/8+4 bytes of sign code per record once an IVF
-// index exists (3% of the vectors), plus the filter cache (at most 1/32 of
-// the vectors' bytes).
+// bytes per record, plus dim/8+4 bytes of sign code and dim+4 bytes of
+// byte code per record once an IVF index exists (3% and 25% of the
+// vectors), plus the filter cache (at most 1/32 of the vectors' bytes).
 //
 // # Files
 //
@@ -54,7 +59,7 @@
 //	vectors.snap  the snapshot: every record as of the last compaction.
 //	vectors.wal   the write-ahead log of changes since the snapshot.
 //	vectors.ivf   the IVF centroids, the records' mean (the sign codes'
-//	              origin; the codes are recomputed on open) and each
+//	              origin; both codes are recomputed on open) and each
 //	              snapshot record's list, for
 //	              the snapshot's generation (ivffile.go); a cache that is
 //	              rebuilt when missing, stale or damaged.

@@ -89,6 +89,20 @@ func (c *int8Codes) removed(s, last int32) {
 	c.scale = c.scale[:last]
 }
 
+// permuted returns the codes renumbered as listOrder renumbers the slots
+// (order: new slot → old), a copy instead of encoding every vector again.
+func (c *int8Codes) permuted(order []int32) *int8Codes {
+	p := newInt8Codes(c.dim, len(order))
+	parallel(len(order), func(lo, hi int) {
+		for ns := lo; ns < hi; ns++ {
+			old := int(order[ns])
+			copy(p.codes[ns*c.dim:(ns+1)*c.dim], c.codes[old*c.dim:(old+1)*c.dim])
+			p.scale[ns] = c.scale[old]
+		}
+	})
+	return p
+}
+
 // encodeAll computes every slot's code on GOMAXPROCS goroutines.
 func (c *int8Codes) encodeAll(x *index) {
 	parallel(x.len(), func(lo, hi int) {

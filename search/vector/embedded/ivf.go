@@ -12,9 +12,9 @@ import (
 // the lists whose centroids are nearest the query. Scores returned are
 // exact dot products on the stored float32 vectors (a large probe ranks by
 // byte codes first and re-scores the best: int8code.go); what is
-// approximate is only which records get scored. Below ivfMin records (fewer for wide vectors: indexed), or while
-// no index is built, the exact scan answers, so small stores (and the
-// conformance suite) stay exact.
+// approximate is only which records get scored. Below ivfMin records
+// (fewer for wide vectors: indexed), or while no index is built, the exact
+// scan answers, so small stores (and the conformance suite) stay exact.
 //
 // The index keeps no copy of the vectors: each list is a slice of int32
 // slot numbers into index.vecs, plus a slot→(list, position) map so that
@@ -71,6 +71,7 @@ type ivf struct {
 	pos    []int32   // slot → position in its list
 	built  int       // records when the centroids were trained
 	stale  int       // updates, inserts and deletes since then
+	moved  int       // records absorbed into lists since the last layout
 	mean   []float32 // the records' mean at training (saved with the index)
 	codes  *signCodes
 	i8     *int8Codes  // the probe's byte codes (int8code.go); nil until encoded
@@ -271,9 +272,8 @@ func (v *ivf) search(ctx context.Context, x *index, q []float32, k, np int, c cf
 }
 
 // nearestLists returns the np lists whose centroids score highest with q
-// (by their byte codes where they have them: listScore)
-// among the fine lists of the ng coarse groups nearest q (all lists if ng
-// covers every group). Scoring every fine centroid read 10 MB per query at
+// (listScore) among the fine lists of the ng coarse groups nearest q (all
+// lists if ng covers every group). Scoring every fine centroid read 10 MB per query at
 // 100k×2048, as much as the probed lists; the calibration (ivfcalibrate.go)
 // measures how few groups hold the neighbours.
 func (v *ivf) nearestLists(q []float32, wq *int8Query, np, ng int) []cand {

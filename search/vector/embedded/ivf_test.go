@@ -391,3 +391,116 @@ func TestWideVectorsIndexedEarly(t *testing.T) {
 		t.Errorf("recall@10 %.3f, want ≥ 0.99", recall)
 	}
 }
+
+// TestIVFLayoutAfterCompactionPersists: a training that renumbers the
+// records after the last compaction, with no write since, must still be
+// saved consistently with the snapshot (Close compacts again), or the
+// reopened lists would hold the wrong records.
+func TestIVFLayoutAfterCompactionPersists(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir, ivfModel)
+	recs := ivfRecs(21_000, 1, 7)
+	for lo := 0; lo < len(recs); lo += 5000 {
+		mustUpsert(t, s, recs[lo:min(len(recs), lo+5000)])
+	}
+	settleIVF(s)
+	s.wmu.Lock()
+	err := s.compact() // the log is folded, then a retraining renumbers
+	if err == nil {
+		s.rebuildIVF()
+	}
+	s.wmu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := mustOpen(t, dir, ivfModel)
+	defer s2.Close()
+	s2.mu.RLock()
+	defer s2.mu.RUnlock()
+	x, v := s2.idx, s2.idx.ivf
+	if v == nil {
+		t.Fatal("saved index not loaded")
+	}
+	all := make([]int32, x.len())
+	for i := range all {
+		all[i] = int32(i)
+	}
+	nearest := v.assignAll(x, all)
+	wrong := 0
+	for s, l := range v.of {
+		if l != nearest[s] {
+			wrong++
+		}
+	}
+	if wrong > 0 {
+		t.Fatalf("%d of %d records in a list not their nearest after reopen", wrong, x.len())
+	}
+}
+
+// TestIVFLaysAbsorbedRecordsOutAgain: records absorbed into the lists
+// after training are laid out contiguously again once they are many, the
+// codes follow the new slots, and the order survives a reopen.
+func TestIVFLaysAbsorbedRecordsOutAgain(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, _ := openIVF(t, dir, 30_000)
+	s.mu.RLock()
+	built := s.idx.ivf.built
+	s.mu.RUnlock()
+	fresh := ivfRecs(6000, 100_000, 21) // more than relayoutAt(36k), less than a retraining
+	for lo := 0; lo < len(fresh); lo += 1000 {
+		mustUpsert(t, s, fresh[lo:lo+1000])
+	}
+	settleIVF(s)
+	checkIVF(t, s)
+	s.mu.RLock()
+	x, v := s.idx, s.idx.ivf
+	if v.built != built {
+		s.mu.RUnlock()
+		t.Fatalf("index retrained at %d records; the test wants absorbs", v.built)
+	}
+	// Absorbs after the last layout may have left a few out of order.
+	if v.moved >= relayoutAt(x.len()) || len(v.lists[v.tail()]) != 0 {
+		s.mu.RUnlock()
+		t.Fatalf("after maintenance %d records out of order, tail %d", v.moved, len(v.lists[v.tail()]))
+	}
+	if v.i8 == nil || (v.codes == nil) == codable(x.dim) {
+		s.mu.RUnlock()
+		t.Fatal("codes not computed again after the layout")
+	}
+	for sl := range x.len() {
+		want := newInt8Codes(x.dim, 0)
+		want.set(0, x.vecs[sl*x.dim:(sl+1)*x.dim])
+		if !slices.Equal(v.i8.codes[sl*x.dim:(sl+1)*x.dim], want.codes) {
+			s.mu.RUnlock()
+			t.Fatalf("slot %d's byte code is not its vector's", sl)
+		}
+	}
+	s.mu.RUnlock()
+	q := fresh[17].Vector
+	want := exactSearch(t, s, q, 10, facet.Filter{})
+	got, err := s.Search(ctx, q, 10, facet.Filter{}, vector.SearchOptions{Nprobe: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("probing every list: %v, exact %v", got, want)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := mustOpen(t, dir, ivfModel)
+	defer s2.Close()
+	settleIVF(s2)
+	checkIVF(t, s2)
+	got, err = s2.Search(ctx, q, 10, facet.Filter{}, vector.SearchOptions{Nprobe: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("after reopen: %v, exact %v", got, want)
+	}
+}

@@ -149,30 +149,35 @@ func TestIVFCalibratedRecall(t *testing.T) {
 	}
 }
 
-// TestIVFCalibrationPersists: a saved calibration is loaded as is, and a
-// file from before calibration (SMLVIVF2) or before the coarse group count
+// TestIVFCalibrationPersists: a saved calibration is loaded as is (from
+// SMLVIVF4, without its record count, as measured at training), and a file
+// from before calibration (SMLVIVF2) or before the coarse group count
 // (SMLVIVF3) loads uncalibrated and the store then measures it.
 func TestIVFCalibrationPersists(t *testing.T) {
 	tests := []struct {
-		name  string
-		magic string // rewrite the file as this version
-		keep  int    // calibration u32s that version holds
+		name       string
+		magic      string // rewrite the file as this version
+		keep       int    // calibration u32s that version holds
+		calibrated bool   // the version's calibration is used
 	}{
-		{"current file", "", 0},
-		{"SMLVIVF3 file", ivfMagicV3, 2},
-		{"SMLVIVF2 file", ivfMagicV2, 0},
+		{"current file", "", 0, true},
+		{"SMLVIVF4 file", ivfMagicV4, 4, true},
+		{"SMLVIVF3 file", ivfMagicV3, 2, false},
+		{"SMLVIVF2 file", ivfMagicV2, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			s, _ := openIVF(t, dir, 21_000)
 			want, n := s.idx.ivf.cal, s.idx.len()
+			if want.at > n || n >= recalibrateAt(want.at) {
+				t.Fatalf("calibration %+v, stale for %d records", want, n)
+			}
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
 			path := filepath.Join(dir, ivfFile)
-			old := tt.magic != ""
-			if old {
+			if tt.magic != "" {
 				downgradeIVF(t, path, tt.magic, tt.keep)
 			}
 			s2 := mustOpen(t, dir, ivfModel)
@@ -180,22 +185,73 @@ func TestIVFCalibrationPersists(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if old && v.cal != (calibration{}) {
-				t.Errorf("%s file read with calibration %+v", tt.magic, v.cal)
+			read := want
+			if tt.magic == ivfMagicV4 {
+				read.at = v.built
 			}
-			if !old && v.cal != want {
-				t.Errorf("read calibration %+v, saved %+v", v.cal, want)
+			if !tt.calibrated {
+				read = calibration{}
+			}
+			if v.cal != read {
+				t.Errorf("%s read with calibration %+v, want %+v", tt.name, v.cal, read)
 			}
 			settleIVF(s2)
 			s2.wmu.Lock()
 			got := s2.idx.ivf.cal
 			again := s2.idx.ivf.calibrate(s2.idx)
 			s2.wmu.Unlock()
-			// An old file is calibrated afresh over the reopened slot
-			// order, so only the current file must give back the saved
-			// counts.
-			if old && (got == (calibration{}) || got != again) || !old && got != want {
-				t.Errorf("store calibration after reopening %+v, measured again %+v, saved %+v", got, again, want)
+			// A calibration is kept unless the store outgrew it; an old
+			// file's is measured afresh over the reopened slot order.
+			after := read
+			if read == (calibration{}) || n >= recalibrateAt(read.at) {
+				after = again
+			}
+			if got != after || got == (calibration{}) {
+				t.Errorf("store calibration after reopening %+v, want %+v (measured again %+v, saved %+v)", got, after, again, want)
+			}
+		})
+	}
+}
+
+// TestIVFRecalibratesAsItGrows: records absorbed after training crowd
+// the lists, so the probe counts are measured again once the store has
+// grown by a quarter since they were, and only then.
+func TestIVFRecalibratesAsItGrows(t *testing.T) {
+	const n = 30_000
+	tests := []struct {
+		name  string
+		added int
+		again bool
+	}{
+		{"a fifth more", n / 5, false},
+		{"a third more", n / 3, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := openIVF(t, t.TempDir(), n)
+			defer s.Close()
+			s.wmu.Lock()
+			s.calibrateIVF() // as of n records (the fill measured it earlier)
+			before, built := s.idx.ivf.cal, s.idx.ivf.built
+			s.wmu.Unlock()
+			fresh := ivfRecs(tt.added, 100_000, 21)
+			for lo := 0; lo < len(fresh); lo += 1000 {
+				mustUpsert(t, s, fresh[lo:min(len(fresh), lo+1000)])
+			}
+			settleIVF(s)
+			s.wmu.Lock()
+			defer s.wmu.Unlock()
+			v := s.idx.ivf
+			if v.built != built {
+				t.Fatalf("index retrained at %d records; the test wants absorbs", v.built)
+			}
+			total := n + tt.added
+			switch {
+			case !tt.again && v.cal != before:
+				t.Errorf("calibration %+v after adding %d to %d records, want %+v kept", v.cal, tt.added, n, before)
+			case tt.again && (v.cal.at < recalibrateAt(before.at) || v.cal.at > total || total >= recalibrateAt(v.cal.at)):
+				// Measured in the background as the records came in.
+				t.Errorf("calibration measured at %d records, store grew from %d to %d", v.cal.at, before.at, total)
 			}
 		})
 	}
@@ -213,7 +269,8 @@ func downgradeIVF(t *testing.T, path, magic string, keep int) {
 		t.Fatalf("magic %q", b[:len(ivfMagic)])
 	}
 	at := len(ivfMagic) + 8 + 4 + 8 + 4 + 4 + 8 // the calibration fields
-	old := slices.Concat([]byte(magic), b[len(ivfMagic):at+4*keep], b[at+16:len(b)-4])
+	const calBytes = 4*4 + 8
+	old := slices.Concat([]byte(magic), b[len(ivfMagic):at+4*keep], b[at+calBytes:len(b)-4])
 	old = binary.LittleEndian.AppendUint32(old, crc32.Checksum(old, crcTable))
 	if err := os.WriteFile(path, old, 0o644); err != nil {
 		t.Fatal(err)

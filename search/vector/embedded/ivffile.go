@@ -15,20 +15,23 @@ import (
 // a missing, stale or damaged file is ignored and the index is rebuilt in
 // the background while exact scans answer.
 //
-//	"SMLVIVF4" | generation u64 (the snapshot's) | dim u32 | records u64
+//	"SMLVIVF5" | generation u64 (the snapshot's) | dim u32 | records u64
 //	| nlist u32 | coarse count u32 | built u64
 //	| probes for the top 10 u32 | for the top 100 u32 (0: not calibrated)
 //	| coarse groups ranked for the top 10 u32 | for the top 100 u32
+//	| records when calibrated u64
 //	| (coarse+1) × group start u32 | coarse × dim × f32 | nlist × dim × f32
 //	| dim × f32 (the records' mean) | records × list u32 (by snapshot order;
 //	nlist = tail)
 //	| CRC-32C u32 of every byte before it
 const (
 	ivfFile  = "vectors.ivf"
-	ivfMagic = "SMLVIVF4"
-	// Older files load uncalibrated and are measured again: SMLVIVF3 holds
-	// probe counts for ranking every list, SMLVIVF2 none. SMLVIVF1 (no
-	// mean) is rebuilt.
+	ivfMagic = "SMLVIVF5"
+	// SMLVIVF4 lacks the calibration's record count: it is taken to be the
+	// training's. Older files load uncalibrated and are measured again:
+	// SMLVIVF3 holds probe counts for ranking every list, SMLVIVF2 none.
+	// SMLVIVF1 (no mean) is rebuilt.
+	ivfMagicV4 = "SMLVIVF4"
 	ivfMagicV3 = "SMLVIVF3"
 	ivfMagicV2 = "SMLVIVF2"
 )
@@ -62,6 +65,7 @@ func writeIVF(path string, gen uint64, v *ivf) (err error) {
 	b = appendU32(b, uint32(v.cal.probe100))
 	b = appendU32(b, uint32(v.cal.groups10))
 	b = appendU32(b, uint32(v.cal.groups100))
+	b = appendU64(b, uint64(v.cal.at))
 	for _, g := range v.groups {
 		b = appendU32(b, uint32(g))
 	}
@@ -93,9 +97,11 @@ func readIVF(path string, gen uint64, n, dim int) (*ivf, error) {
 	if len(b) < len(ivfMagic)+8+4+8+4+4+8+4 {
 		return nil, errors.New("not an IVF index file")
 	}
-	var calFields int // u32s of calibration
+	var calFields int // u32s of calibration (the record count: 2)
 	switch string(b[:len(ivfMagic)]) {
 	case ivfMagic:
+		calFields = 6
+	case ivfMagicV4:
 		calFields = 4
 	case ivfMagicV3:
 		calFields = 2
@@ -118,10 +124,16 @@ func readIVF(path string, gen uint64, n, dim int) (*ivf, error) {
 		return nil, errors.New("truncated calibration")
 	}
 	var cal calibration
-	if calFields == 4 {
-		cal = calibration{probe10: int(u32()), probe100: int(u32()), groups10: int(u32()), groups100: int(u32())}
+	if calFields >= 4 {
+		cal = calibration{probe10: int(u32()), probe100: int(u32()), groups10: int(u32()), groups100: int(u32()), at: int(built)}
+		if calFields == 6 {
+			cal.at = int(u64())
+		}
 		if cal.probe10 > int(nlist) || cal.probe100 > int(nlist) || cal.groups10 > int(nc) || cal.groups100 > int(nc) {
 			return nil, fmt.Errorf("calibration %+v for %d lists in %d groups", cal, nlist, nc)
+		}
+		if cal.probe10 == 0 {
+			cal = calibration{}
 		}
 	} else {
 		r = r[4*calFields:] // counts for ranking every list: measured again

@@ -12,7 +12,7 @@ package embedded
 
 // listOrder returns the index's arrays rearranged so that the slots of
 // list 0 come first, then list 1, …, then the tail, together with v
-// renumbered to match. It only reads x and v (the caller holds wmu), so
+// renumbered to match (its codes too, where it has them). It only reads x and v (the caller holds wmu), so
 // searches go on meanwhile; the result is installed by install. Costs one
 // transient copy of the vectors.
 func listOrder(x *index, v *ivf) (vecs []float32, ids []int64, metas []meta, nv *ivf) {
@@ -34,6 +34,13 @@ func listOrder(x *index, v *ivf) (vecs []float32, ids []int64, metas []meta, nv 
 		}
 	})
 	cp := *v
+	cp.codes, cp.i8 = nil, nil // by slot: renumbered like the records
+	if v.codes != nil {
+		cp.codes = v.codes.permuted(order)
+	}
+	if v.i8 != nil {
+		cp.i8 = v.i8.permuted(order)
+	}
 	cp.fill(n, of) // places slots in increasing order: each list a range
 	return vecs, ids, metas, &cp
 }

@@ -84,6 +84,16 @@ func (v *ivf) fill(n int, of []int32) {
 	for s, l := range of {
 		v.place(int32(s), l)
 	}
+	// Records out of slot order in their list count as moved: an index
+	// loaded from a snapshot taken between layouts is laid out again.
+	v.moved = 0
+	for _, list := range v.lists[:v.nlist] {
+		for p := 1; p < len(list); p++ {
+			if list[p] != list[p-1]+1 {
+				v.moved++
+			}
+		}
+	}
 }
 
 // kmeans runs spherical k-means (unit centroids, dot-product similarity)

@@ -65,6 +65,10 @@ type Store struct {
 	buf       []byte // log entry scratch space
 	broken    error  // set when the log's state on disk is unknown
 	ivfBusy   bool   // an IVF maintenance goroutine is pending
+	// reordered: the records were renumbered (laid out list by list)
+	// since the snapshot was written, whose order vectors.ivf must
+	// follow, so Close writes a new snapshot even with an empty log.
+	reordered bool
 
 	mu      sync.RWMutex
 	closed  bool
@@ -493,7 +497,7 @@ func (s *Store) Close() error {
 	}
 
 	var errs []error
-	if s.broken == nil && s.walSize > walHeaderSize {
+	if s.broken == nil && (s.walSize > walHeaderSize || s.reordered) {
 		if err := s.wal.Sync(); err != nil {
 			errs = append(errs, fmt.Errorf("sync vector log: %w", err))
 		} else if err := s.compact(); err != nil {
@@ -581,7 +585,7 @@ func (s *Store) compact() error {
 	if err := syncDir(s.dir); err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
-	s.gen, s.snapSize = gen, size
+	s.gen, s.snapSize, s.reordered = gen, size, false
 	s.saveIVF(gen)
 	if err := s.resetWAL(); err != nil {
 		s.broken = err
