@@ -110,9 +110,9 @@ func signCodable(v *ivf, dim int) bool { return codable(dim) && len(v.mean) == d
 
 // calibrateIVF measures the probe counts of a newly trained index, of one
 // grown by a quarter since, or of one loaded from a file that predates
-// calibration: 1 s of CPU at
-// 100k×2048, 9 s at 1M×512 (a third of the training). Until then searches
-// probe defaultProbeFrac of the lists. Caller holds wmu.
+// calibration: 1 s of CPU at 100k×2048, 3 s on two cores at 1M×512
+// (TestIVFUpsertFillFigures). Until then searches probe defaultProbeFrac
+// of the lists. Caller holds wmu.
 func (s *Store) calibrateIVF() {
 	v := s.idx.ivf
 	c := v.calibrate(s.idx)
@@ -139,7 +139,7 @@ func (s *Store) absorbIVF() {
 
 // relayoutIVF renumbers the records list by list again, as training does,
 // once absorbs have scattered enough of them. The slot-indexed codes are
-// computed again after (encodeIVF). Caller holds wmu.
+// copied into the new order (listOrder). Caller holds wmu.
 func (s *Store) relayoutIVF() {
 	vecs, ids, metas, v := listOrder(s.idx, s.idx.ivf)
 	v.moved = 0
