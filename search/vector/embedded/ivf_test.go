@@ -478,6 +478,14 @@ func TestIVFLaysAbsorbedRecordsOutAgain(t *testing.T) {
 			s.mu.RUnlock()
 			t.Fatalf("slot %d's byte code is not its vector's", sl)
 		}
+		if v.codes != nil {
+			sign := newSignCodes(v.codes.mean, 0)
+			sign.set(0, x.vecs[sl*x.dim:(sl+1)*x.dim])
+			if !slices.Equal(v.codes.bits[sl*v.codes.nb:(sl+1)*v.codes.nb], sign.bits) {
+				s.mu.RUnlock()
+				t.Fatalf("slot %d's sign code is not its vector's", sl)
+			}
+		}
 	}
 	s.mu.RUnlock()
 	q := fresh[17].Vector

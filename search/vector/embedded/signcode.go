@@ -83,13 +83,7 @@ func (c *signCodes) removed(s, last int32) {
 // permuted is int8Codes.permuted for sign codes.
 func (c *signCodes) permuted(order []int32) *signCodes {
 	p := newSignCodes(c.mean, len(order))
-	parallel(len(order), func(lo, hi int) {
-		for ns := lo; ns < hi; ns++ {
-			old := int(order[ns])
-			copy(p.bits[ns*c.nb:(ns+1)*c.nb], c.bits[old*c.nb:(old+1)*c.nb])
-			p.scale[ns] = c.scale[old]
-		}
-	})
+	permuteSlots(order, c.nb, p.bits, c.bits, p.scale, c.scale)
 	return p
 }
 
