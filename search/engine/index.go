@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/simili/simili/library/scan"
 	"github.com/simili/simili/search/embed"
@@ -69,26 +70,54 @@ func (e *Engine) Index(ctx context.Context, roots []string, opt IndexOptions) (s
 			res.Pending = n
 		}
 	}
+	if err == nil && !res.Cancelled && res.StoreOffline == nil {
+		e.optimizeStore(ctx)
+	}
 	if err == nil && modelErr != nil {
 		err = fmt.Errorf("%d photos catalogued without embeddings: %w", res.Processed+res.Unchanged, modelErr)
 	}
 	return res, err
 }
 
+// optimizeStore brings the store's index up to date once a scan or sync
+// has written to it: a bulk load otherwise leaves the embedded store's
+// index trained on as few as half the records, and searches probing twice
+// the lists (vector.Optimizer). A failure costs only search speed, so it
+// is logged, not returned.
+func (e *Engine) optimizeStore(ctx context.Context) {
+	start := time.Now()
+	if err := e.store.Optimize(ctx); err != nil {
+		if ctx.Err() == nil {
+			e.log.Warn("vector index not brought up to date; searches stay correct but slower", "err", err)
+		}
+		return
+	}
+	if took := time.Since(start); took > time.Second {
+		e.log.Info("vector index brought up to date", "took", took.Round(time.Millisecond))
+	}
+}
+
 // Sync pushes the work the store has not received; with rebuild it empties
 // the store and refills it from the catalog's embeddings (no model runs).
 func (e *Engine) Sync(ctx context.Context, rebuild bool, progress func(done, total int)) (int, error) {
 	sy := e.syncer()
+	var n int
+	var err error
 	if rebuild {
-		return sy.Rebuild(ctx, progress)
+		n, err = sy.Rebuild(ctx, progress)
+	} else {
+		if _, err := sy.Reconcile(ctx); err != nil {
+			return 0, err
+		}
+		if err := sy.Offline(); err != nil {
+			return 0, err
+		}
+		n, err = sy.Push(ctx, progress)
 	}
-	if _, err := sy.Reconcile(ctx); err != nil {
-		return 0, err
+	if err == nil && n > 0 {
+		e.optimizeStore(ctx)
 	}
-	if err := sy.Offline(); err != nil {
-		return 0, err
-	}
-	return sy.Push(ctx, progress)
+	return n, err
 }
 
 // Pending returns how many photos the active store has not received.

@@ -110,6 +110,19 @@ func (l *lazyStore) Flush(ctx context.Context) error {
 	return s.Flush(ctx)
 }
 
+// Optimize passes on to the backing store when it has an index to bring up
+// to date (vector.Optimizer); others have nothing to do.
+func (l *lazyStore) Optimize(ctx context.Context) error {
+	s, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	if o, ok := s.(vector.Optimizer); ok {
+		return o.Optimize(ctx)
+	}
+	return nil
+}
+
 func (l *lazyStore) Drop(ctx context.Context) error {
 	s, err := l.get(ctx)
 	if err != nil {
@@ -133,8 +146,9 @@ func (l *lazyStore) Close() error {
 }
 
 var (
-	_ vector.Store    = (*lazyStore)(nil)
-	_ vector.IDLister = (*lazyStore)(nil)
+	_ vector.Store     = (*lazyStore)(nil)
+	_ vector.IDLister  = (*lazyStore)(nil)
+	_ vector.Optimizer = (*lazyStore)(nil)
 )
 
 // isUnavailable reports whether err means "try again later".

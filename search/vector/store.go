@@ -69,6 +69,15 @@ type IDLister interface {
 	IDs(ctx context.Context) ([]int64, error)
 }
 
+// Optimizer is implemented by stores that keep an index of their own and
+// can bring it up to date with their records after a bulk load (the
+// embedded store retrains its IVF index if it was trained on too few of
+// them). It may take as long as a training; a cancelled ctx stops the
+// wait, not the store's consistency.
+type Optimizer interface {
+	Optimize(ctx context.Context) error
+}
+
 var (
 	// ErrModelMismatch means a store already holds vectors of another model.
 	ErrModelMismatch = errors.New("vector store holds another model's vectors")

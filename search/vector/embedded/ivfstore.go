@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 )
 
 // When the store builds and refreshes its IVF index. Training reads the
@@ -35,7 +36,7 @@ func (s *Store) ivfWork() func() {
 	switch n := x.len(); {
 	case !indexed(n, x.dim):
 		return nil
-	case x.ivf == nil || x.ivf.stale > x.ivf.built:
+	case x.ivf == nil || x.ivf.stale > x.ivf.built || s.retrain:
 		return s.rebuildIVF
 	case len(x.ivf.lists[x.ivf.tail()]) >= absorbAt(n):
 		return s.absorbIVF
@@ -74,13 +75,14 @@ func (s *Store) maintainIVF() {
 // rebuildIVF trains a new index over every record and installs it with
 // the records laid out list by list (ivflayout.go). Caller holds wmu.
 func (s *Store) rebuildIVF() {
+	start := time.Now()
 	v := trainIVF(s.idx)
 	vecs, ids, metas, v := listOrder(s.idx, v)
 	s.lockIndex()
 	s.idx.installLayout(vecs, ids, metas, v)
 	s.mu.Unlock()
-	s.reordered = true
-	s.log.Debug("built IVF index", "records", v.built, "lists", v.nlist)
+	s.reordered, s.retrain = true, false
+	s.log.Debug("built IVF index", "records", v.built, "lists", v.nlist, "took", since(start))
 }
 
 // encodeIVF computes the sign and byte codes of a newly trained or loaded
@@ -88,6 +90,7 @@ func (s *Store) rebuildIVF() {
 // before returning. Until they exist, selective filters use the exact scan
 // and probes the float vectors. Caller holds wmu.
 func (s *Store) encodeIVF() {
+	start := time.Now()
 	v := s.idx.ivf
 	var c *signCodes
 	if signCodable(v, s.idx.dim) {
@@ -102,6 +105,7 @@ func (s *Store) encodeIVF() {
 	s.lockIndex()
 	v.codes, v.i8 = c, b
 	s.mu.Unlock()
+	s.log.Debug("encoded IVF records", "records", s.idx.len(), "took", since(start))
 }
 
 // signCodable reports whether v's records get sign codes: their dimension
@@ -114,17 +118,19 @@ func signCodable(v *ivf, dim int) bool { return codable(dim) && len(v.mean) == d
 // (TestIVFUpsertFillFigures). Until then searches probe defaultProbeFrac
 // of the lists. Caller holds wmu.
 func (s *Store) calibrateIVF() {
+	start := time.Now()
 	v := s.idx.ivf
 	c := v.calibrate(s.idx)
 	s.lockIndex()
 	v.cal = c
 	s.mu.Unlock()
-	s.log.Debug("calibrated IVF probes", "lists", v.nlist, "top10", c.probe10, "top100", c.probe100)
+	s.log.Debug("calibrated IVF probes", "lists", v.nlist, "top10", c.probe10, "top100", c.probe100, "records", c.at, "took", since(start))
 }
 
 // absorbIVF moves the tail into the lists of the nearest centroids. Caller
 // holds wmu.
 func (s *Store) absorbIVF() {
+	start := time.Now()
 	v := s.idx.ivf
 	tail := slices.Clone(v.lists[v.tail()])
 	to := v.assignAll(s.idx, tail)
@@ -135,19 +141,21 @@ func (s *Store) absorbIVF() {
 	}
 	v.moved += len(tail)
 	s.mu.Unlock()
+	s.log.Debug("absorbed IVF tail", "records", len(tail), "took", since(start))
 }
 
 // relayoutIVF renumbers the records list by list again, as training does,
 // once absorbs have scattered enough of them. The slot-indexed codes are
 // copied into the new order (listOrder). Caller holds wmu.
 func (s *Store) relayoutIVF() {
+	start := time.Now()
 	vecs, ids, metas, v := listOrder(s.idx, s.idx.ivf)
 	v.moved = 0
 	s.lockIndex()
 	s.idx.installLayout(vecs, ids, metas, v)
 	s.mu.Unlock()
 	s.reordered = true
-	s.log.Debug("laid IVF lists out again", "records", len(ids))
+	s.log.Debug("laid IVF lists out again", "records", len(ids), "took", since(start))
 }
 
 // loadIVF attaches the saved index if it matches the snapshot just read.
@@ -185,3 +193,6 @@ func (s *Store) saveIVF(gen uint64) {
 		s.log.Warn("save IVF index", "err", err)
 	}
 }
+
+// since is the time elapsed since start, rounded for the debug log.
+func since(start time.Time) time.Duration { return time.Since(start).Round(time.Millisecond) }

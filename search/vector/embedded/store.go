@@ -65,6 +65,7 @@ type Store struct {
 	buf       []byte // log entry scratch space
 	broken    error  // set when the log's state on disk is unknown
 	ivfBusy   bool   // an IVF maintenance goroutine is pending
+	retrain   bool   // Reindex or Optimize asked for a training
 	// reordered: the records were renumbered (laid out list by list)
 	// since the snapshot was written, whose order vectors.ivf must
 	// follow, so Close writes a new snapshot even with an empty log.
