@@ -2,8 +2,11 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/simili/simili/search/vector"
@@ -50,7 +53,7 @@ func TestSearchMeasuresAnExactStore(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "store")
 	rows, err := Search(context.Background(), "embedded", func(_ context.Context, m vector.Model) (vector.Store, error) {
 		return embedded.Open(dir, m)
-	}, 3000, 32, 20, 1)
+	}, 3000, 32, 20, 1, "", t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,5 +66,59 @@ func TestSearchMeasuresAnExactStore(t *testing.T) {
 		if r.RecallAt10 != 1 || r.P99Ms < r.P50Ms || r.N != 3000 || r.RawMB <= 0 {
 			t.Fatalf("row = %+v", r)
 		}
+	}
+}
+
+// TestSearchCachesItsGroundTruth runs the same row twice with a cache
+// folder: the second run takes the ground truth from it and still finds
+// the exact store exact; a damaged copy is computed again, and another
+// draw (seed) never reuses the first one's answer.
+func TestSearchCachesItsGroundTruth(t *testing.T) {
+	cache := t.TempDir()
+	run := func(seed int64) ([]SearchResult, []string) {
+		t.Helper()
+		var logs []string
+		dir := filepath.Join(t.TempDir(), "store")
+		rows, err := Search(context.Background(), "embedded", func(_ context.Context, m vector.Model) (vector.Store, error) {
+			return embedded.Open(dir, m)
+		}, 3000, 32, 20, seed, cache, func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.RecallAt10 != 1 {
+				t.Fatalf("recall %v against the %v ground truth (log %q)", r.RecallAt10, seed, logs)
+			}
+		}
+		return rows, logs
+	}
+	says := func(logs []string, what string) bool {
+		for _, l := range logs {
+			if strings.Contains(l, what) {
+				return true
+			}
+		}
+		return false
+	}
+	if _, logs := run(1); !says(logs, "ground truth of 3000 × 32: ") || says(logs, " from ") {
+		t.Fatalf("first run: %q", logs)
+	}
+	if _, logs := run(1); !says(logs, " from ") {
+		t.Fatalf("second run did not use the cache: %q", logs)
+	}
+	if _, logs := run(2); says(logs, " from ") {
+		t.Fatalf("another seed reused the first seed's ground truth: %q", logs)
+	}
+	files, _ := filepath.Glob(filepath.Join(cache, "truth-*.bin"))
+	if len(files) != 2 {
+		t.Fatalf("%d cached answers, want 2 (one per draw)", len(files))
+	}
+	for _, f := range files {
+		if err := os.WriteFile(f, []byte(truthMagic+"garbage"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, logs := run(1); !says(logs, "unusable") {
+		t.Fatalf("a damaged cached copy was not reported and recomputed: %q", logs)
 	}
 }

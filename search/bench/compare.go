@@ -95,16 +95,20 @@ func Compare(r Report) []Comparison {
 		out = append(out, c)
 	}
 	for _, s := range r.Search {
-		if s.Filter != "none" || s.BuildS <= 0 || !(s.N == buildCompareN && s.Dim == bDim) && peerSearchAt(r.Peers, s.N, s.Dim) == nil {
+		if s.Filter != "none" || s.IndexS <= 0 || !(s.N == buildCompareN && s.Dim == bDim) && peerSearchAt(r.Peers, s.N, s.Dim) == nil {
 			continue
 		}
-		c := Comparison{Work: fmt.Sprintf("build the index, %d × %d", s.N, s.Dim),
-			Simili: fmt.Sprintf("%.1f s (fill + train + layout)", s.BuildS), Target: "no slower than FAISS IVF train+add"}
+		// Like for like: FAISS trains and adds vectors it holds in memory;
+		// the store's Reindex trains, assigns, lays out, encodes and
+		// calibrates the records it holds. Filling the store (durable log,
+		// an index kept live throughout) is fill_s, in the store table.
+		c := Comparison{Work: fmt.Sprintf("build the index over the stored vectors, %d × %d", s.N, s.Dim),
+			Simili: fmt.Sprintf("%.1f s (train, assign, lay out, encode, calibrate)", s.IndexS), Target: "no slower than FAISS IVF train+add"}
 		if ps := peerSearchAt(r.Peers, s.N, s.Dim); ps != nil {
 			// The peer prints whole seconds; under one second counts as 0.5.
 			peer := math.Max(ps.IVFBuildS, 0.5)
 			c.Peer = fmt.Sprintf("FAISS IVF-Flat train+add: %.0f s", ps.IVFBuildS)
-			c.Ratio = peer / s.BuildS
+			c.Ratio = peer / s.IndexS
 			c.Met = c.Ratio >= 1
 		}
 		out = append(out, c)

@@ -35,7 +35,7 @@ func milvusSearch(ctx context.Context, o Options, r *Report, logf func(string, .
 		return s, nil
 	}
 	logf("search: milvus store %s, %d × %d", cfg.Redacted(), n, dim)
-	rows, err := Search(ctx, "milvus", open, n, dim, o.Queries, int64(n+dim))
+	rows, err := Search(ctx, "milvus", open, n, dim, o.Queries, int64(n+dim), truthDir(o), logf)
 	if last != nil {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		s, oerr := milvus.Open(dctx, cfg, last.Model())

@@ -154,9 +154,9 @@ func printBench(env Env, r bench.Report) error {
 			d.Photos/1000, d.Seconds, d.CPUSeconds, d.Runs, d.FirstSeconds, d.Groups)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "store\tN\tdim\tfilter\tp50 ms\tp99 ms\trecall@10\tRSS MB\traw MB\topen ms\tsteal ms\t")
+	fmt.Fprintln(tw, "store\tN\tdim\tfilter\tp50 ms\tp99 ms\trecall@10\tRSS MB\traw MB\topen ms\tfill s\tindex s\tsteal ms\t")
 	for _, s := range append(r.Search, r.Milvus...) {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.2f\t%.2f\t%.3f\t%.0f\t%.0f\t%.0f\t%.0f\t\n", s.Store, s.N, s.Dim, s.Filter, s.P50Ms, s.P99Ms, s.RecallAt10, s.StoreRSSMB, s.RawMB, s.OpenMs, s.StealMs)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.2f\t%.2f\t%.3f\t%.0f\t%.0f\t%.0f\t%.1f\t%.1f\t%.0f\t\n", s.Store, s.N, s.Dim, s.Filter, s.P50Ms, s.P99Ms, s.RecallAt10, s.StoreRSSMB, s.RawMB, s.OpenMs, s.FillS, s.IndexS, s.StealMs)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -30,7 +30,7 @@ func TestBenchHarness(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), size)
 		rows, err := bench.Search(context.Background(), "embedded", func(_ context.Context, m vector.Model) (vector.Store, error) {
 			return embedded.Open(dir, m)
-		}, n, dim, 200, int64(n+dim))
+		}, n, dim, 200, int64(n+dim), "", t.Logf)
 		if err != nil {
 			t.Fatal(err)
 		}
