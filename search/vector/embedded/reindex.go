@@ -32,7 +32,9 @@ func (s *Store) retrainIf(ctx context.Context, due func(v *ivf, n int) bool) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.wmu.Lock()
+	if err := s.lockWriter(ctx); err != nil {
+		return err
+	}
 	if err := s.writable(); err != nil {
 		s.wmu.Unlock()
 		return err

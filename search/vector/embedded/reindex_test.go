@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/simili/simili/library/facet"
 	"github.com/simili/simili/search/vector"
@@ -135,4 +136,54 @@ func TestReindexEdgeCases(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReindexGivesUpWaitingWhenCancelled holds the writer lock as a long
+// training does: Reindex and Optimize must return with the context's error
+// when it ends, not block until the lock is free.
+func TestReindexGivesUpWaitingWhenCancelled(t *testing.T) {
+	s := grownIVF(t)
+	defer s.Close()
+	s.wmu.Lock() // a training in progress
+	for _, call := range []func(context.Context) error{s.Reindex, s.Optimize, s.WaitIndexed} {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		done := make(chan error, 1)
+		go func() { done <- call(ctx) }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("got %v, want the context's deadline", err)
+			}
+		case <-time.After(5 * time.Second):
+			s.wmu.Unlock() // let the stuck call and Close finish
+			t.Fatal("still waiting for the writer lock 5 s after its context ended")
+		}
+		cancel()
+	}
+	s.wmu.Unlock()
+}
+
+// TestReindexCancelledMidwayLosesNothing cancels the wait a moment after
+// the training starts: whether or not it was still running, Close then
+// saves a store that reopens with every record and a consistent index.
+func TestReindexCancelledMidwayLosesNothing(t *testing.T) {
+	s := grownIVF(t)
+	dir := s.dir
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Millisecond)
+	defer cancel()
+	if err := s.Reindex(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Reindex: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := mustOpen(t, dir, ivfModel)
+	defer r.Close()
+	if n, _ := r.Count(context.Background()); n != 30_000 {
+		t.Fatalf("reopened store holds %d records, want 30000", n)
+	}
+	if err := r.WaitIndexed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkIVF(t, r)
 }

@@ -11,7 +11,9 @@ import (
 // store's WaitIndexed waits for the server's index build).
 func (s *Store) WaitIndexed(ctx context.Context) error {
 	for {
-		s.wmu.Lock()
+		if err := s.lockWriter(ctx); err != nil {
+			return err
+		}
 		s.maintainIVF()
 		busy := s.ivfBusy
 		s.wmu.Unlock()
@@ -24,4 +26,18 @@ func (s *Store) WaitIndexed(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// lockWriter takes wmu, or gives up when ctx ends: a training holds wmu
+// for tens of seconds at 1M records, and a caller that may be cancelled
+// must not block behind it.
+func (s *Store) lockWriter(ctx context.Context) error {
+	for !s.wmu.TryLock() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
 }
