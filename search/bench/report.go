@@ -180,6 +180,12 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		os.RemoveAll(cfg.DataDir)
 		os.RemoveAll(cfg.CacheDir)
 	}
+	// Where the peak comes from: the index runs (ONNX Runtime, decoders)
+	// or the store rows.
+	runtime.GC()
+	debug.FreeOSMemory()
+	releaseCHeap()
+	logf("resident memory before the stores: %d MB (peak so far %.0f MB)", rssBytes()>>20, peakRSSMB())
 
 	for _, dim := range o.Dims {
 		for _, n := range o.Sizes {
