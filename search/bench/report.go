@@ -304,12 +304,7 @@ func truthDir(o Options) string {
 // Reindex visible to Search.
 type embeddedFill struct{ *embedded.Store }
 
-func (s embeddedFill) Flush(ctx context.Context) error {
-	if err := s.Store.Flush(ctx); err != nil {
-		return err
-	}
-	return s.WaitIndexed(ctx)
-}
+func (s embeddedFill) Flush(ctx context.Context) error { return indexedFlush{s.Store}.Flush(ctx) }
 
 // ensureInt8 quantizes spec's float model into the model folder with 24
 // of the bench photos, as `simili model quantize` would with the user's,

@@ -63,8 +63,9 @@ type reindexer interface {
 // Opener opens the store under test; called twice (fill, then reopen).
 type Opener func(ctx context.Context, m vector.Model) (vector.Store, error)
 
-// truthBatch is how many vectors are drawn, stored and scored at a time.
-const truthBatch = 2000
+// drawBatch is how many vectors are drawn, then stored or scored, at a
+// time.
+const drawBatch = 2000
 
 // filterCamera marks the 10% of records the filtered searches keep.
 const filterCamera = "bench-10pct"
@@ -103,9 +104,9 @@ func Search(ctx context.Context, name string, open Opener, n, dim, queries int, 
 	if err := timed(func() (err error) { store, err = open(ctx, model); return err }); err != nil {
 		return nil, err
 	}
-	data := make([]float32, truthBatch*dim)
-	for lo := 0; lo < n; lo += truthBatch {
-		hi := min(n, lo+truthBatch)
+	data := make([]float32, drawBatch*dim)
+	for lo := 0; lo < n; lo += drawBatch {
+		hi := min(n, lo+drawBatch)
 		recs := make([]vector.Record, 0, hi-lo)
 		for i := lo; i < hi; i++ {
 			v := data[(i-lo)*dim : (i-lo+1)*dim]
@@ -228,8 +229,8 @@ func exactTruth(qs []float32, n, dim, queries int, seed int64, buf []float32, ke
 	for q := 0; q < queries; q++ {
 		again.next(buf[:dim])
 	}
-	for lo := 0; lo < n; lo += truthBatch {
-		hi := min(n, lo+truthBatch)
+	for lo := 0; lo < n; lo += drawBatch {
+		hi := min(n, lo+drawBatch)
 		for i := lo; i < hi; i++ {
 			again.next(buf[(i-lo)*dim : (i-lo+1)*dim])
 		}
