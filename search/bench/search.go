@@ -14,10 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
-
 	"github.com/simili/simili/library/facet"
+	"github.com/simili/simili/search/internal/matmul"
 	"github.com/simili/simili/search/vector"
 )
 
@@ -275,11 +273,14 @@ func newTruth(qs []float32, dim, queries int) *truth {
 }
 
 // add scores the batch (vector j has index first+j) against every query
-// with gonum's matrix product, then updates each query's top 10, the
+// with package matmul's product, then updates each query's top 10, the
 // queries split over GOMAXPROCS goroutines. The ground truth must not come
-// from the code under measurement, and a plain loop over dot products
-// took longer than every store build of the bench together (1.9 GMAC/s
-// a core against gonum's 4.2).
+// from the code under measurement: the store's searches score with other
+// kernels (its exact scan, which TestSearchMeasuresAnExactStore checks
+// this truth against, and its codes); matmul serves only its training, and
+// is checked against float64 products. A plain loop over dot products
+// took longer than every store build of the bench together (1.9 GMAC/s a
+// core), gonum's Sgemm 2.6 minutes at first run (4.2).
 func (t *truth) add(batch []float32, first int, keep func(int) bool) {
 	dim := t.dim
 	m := len(batch) / dim
@@ -288,7 +289,7 @@ func (t *truth) add(batch []float32, first int, keep func(int) bool) {
 		t.scores = make([]float32, queries*m)
 	}
 	scores := t.scores[:queries*m]
-	gonum.Implementation{}.Sgemm(blas.NoTrans, blas.Trans, queries, m, dim, 1, t.qs, dim, batch, dim, 0, scores, m)
+	matmul.ABt(t.qs, queries, batch, m, dim, scores)
 	var wg sync.WaitGroup
 	workers := max(1, min(runtime.GOMAXPROCS(0), queries))
 	for w := 0; w < workers; w++ {

@@ -46,19 +46,3 @@ func dotI8Go(q []int16, c []int8) int32 {
 	}
 	return s0 + s1
 }
-
-// score6x16Go is score6x16Kernel's portable loop, and the assembly's
-// reference.
-func score6x16Go(recs []float32, stride int, panel []float32, dim int, out *[96]float32) {
-	*out = [96]float32{}
-	for r := range 6 {
-		rec := recs[r*stride : r*stride+dim]
-		acc := out[r*16 : r*16+16]
-		for d, x := range rec {
-			col := panel[d*16 : d*16+16]
-			for j := range acc {
-				acc[j] += x * col[j]
-			}
-		}
-	}
-}

@@ -53,22 +53,3 @@ func dotI8Kernel(q []int16, c []int8) int32 {
 //
 //go:noescape
 func dotI8AVX2(q []int16, c []int8) int32
-
-// score6x16Kernel sets out[r*16+j] to the inner product of record r (of
-// six, stride floats apart from recs[0]) and column j of panel (dim × 16,
-// dimension-major).
-func score6x16Kernel(recs []float32, stride int, panel []float32, dim int, out *[96]float32) {
-	if useAVX2 && dim > 0 {
-		_ = recs[5*stride+dim-1]
-		_ = panel[dim*16-1]
-		score6x16AVX2(&recs[0], stride, &panel[0], dim, out)
-		return
-	}
-	score6x16Go(recs, stride, panel, dim, out)
-}
-
-// score6x16AVX2 is score6x16Kernel with 256-bit FMA; the caller checks
-// the bounds.
-//
-//go:noescape
-func score6x16AVX2(recs *float32, stride int, panel *float32, dim int, out *[96]float32)

@@ -10,8 +10,3 @@ func dot4Kernel(q, v []float32, out *[4]float32) { dot4Gonum(q, v, out) }
 
 // dotI8Kernel is the Go loop: the AVX2 kernel exists on amd64 only.
 func dotI8Kernel(q []int16, c []int8) int32 { return dotI8Go(q, c) }
-
-// score6x16Kernel is the Go loop: the AVX2 kernel exists on amd64 only.
-func score6x16Kernel(recs []float32, stride int, panel []float32, dim int, out *[96]float32) {
-	score6x16Go(recs, stride, panel, dim, out)
-}

@@ -157,32 +157,3 @@ func TestDot4ShortPanics(t *testing.T) {
 	var out [4]float32
 	dot4(make([]float32, 8), make([]float32, 31), &out)
 }
-
-// TestScore6x16MatchesTheReference checks the matrix-product micro-kernel
-// (AVX2 where the CPU has it) against one dot product per pair, for
-// dimensions that do and do not fill a vector register, with records
-// further apart than their length.
-func TestScore6x16MatchesTheReference(t *testing.T) {
-	r := rand.New(rand.NewSource(3))
-	for _, dim := range []int{1, 7, 8, 33, 512, 2048} {
-		for _, stride := range []int{dim, dim + 5} {
-			recs := randF32(r, 5*stride+dim)
-			cents := randF32(r, 16*dim)
-			panel := packPanels(cents, dim, 16)
-			for name, kernel := range map[string]func([]float32, int, []float32, int, *[96]float32){
-				"selected": score6x16Kernel, "go": score6x16Go,
-			} {
-				got := [96]float32{95: 42} // stale output must be overwritten
-				kernel(recs, stride, panel, dim, &got)
-				for i := range 6 {
-					for j := range 16 {
-						want, mag := refDot(recs[i*stride:i*stride+dim], cents[j*dim:(j+1)*dim])
-						if d := math.Abs(float64(got[i*16+j]) - want); d > dotTol(dim, mag) {
-							t.Fatalf("%s, dim %d stride %d: out[%d][%d] = %v, want %v", name, dim, stride, i, j, got[i*16+j], want)
-						}
-					}
-				}
-			}
-		}
-	}
-}

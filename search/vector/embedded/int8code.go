@@ -89,26 +89,6 @@ func (c *int8Codes) removed(s, last int32) {
 	c.scale = c.scale[:last]
 }
 
-// permuted returns the codes renumbered as listOrder renumbers the slots
-// (order: new slot → old), a copy instead of encoding every vector again.
-func (c *int8Codes) permuted(order []int32) *int8Codes {
-	p := newInt8Codes(c.dim, len(order))
-	permuteSlots(order, c.dim, p.codes, c.codes, p.scale, c.scale)
-	return p
-}
-
-// permuteSlots copies the per-slot rows (width each) and scales of src
-// into dst in the order given (new slot → old), on GOMAXPROCS goroutines.
-func permuteSlots[T any](order []int32, width int, dst, src []T, dstScale, srcScale []float32) {
-	parallel(len(order), func(lo, hi int) {
-		for ns := lo; ns < hi; ns++ {
-			old := int(order[ns])
-			copy(dst[ns*width:(ns+1)*width], src[old*width:(old+1)*width])
-			dstScale[ns] = srcScale[old]
-		}
-	})
-}
-
 // encodeAll computes every slot's code on GOMAXPROCS goroutines.
 func (c *int8Codes) encodeAll(x *index) {
 	parallel(x.len(), func(lo, hi int) {

@@ -1,6 +1,10 @@
 package embedded
 
-import "math"
+import (
+	"math"
+
+	"github.com/simili/simili/search/internal/matmul"
+)
 
 // Records go to the list of their nearest centroid among all of them. The
 // two-level training used to make assignment cheap as well: a record
@@ -16,15 +20,11 @@ import "math"
 // 2·10¹² multiply-adds), so it runs as a matrix product: the centroids are
 // packed sixteen at a time dimension-major (panels), a block of records
 // that fits the L2 cache is copied together, and a 6×16 micro-kernel
-// (score6x16Kernel) scores six records against one panel at a time, each
+// (package matmul) scores six records against one panel at a time, each
 // panel read from memory once per block. It replaced blocks of 64 records
 // scored four centroids at a time (dot4): at 100k×2048 that reached 15
 // GMAC/s a core, its four 8 KB centroids and the 512 KB block thrashing
 // the L1 and L2 caches.
-
-// assignBlockBytes is the size of a block of records: with the panel
-// being read, within a 1 MB L2 cache.
-const assignBlockBytes = 512 << 10
 
 // assignAll returns the nearest list of each slot in slots, on GOMAXPROCS
 // goroutines. It only reads x, so the caller needs wmu, not mu.
@@ -34,8 +34,8 @@ func (v *ivf) assignAll(x *index, slots []int32) []int32 {
 	if len(slots) == 0 || nl == 0 {
 		return out
 	}
-	panels := packPanels(v.cents, dim, nl)
-	block := max(6, assignBlockBytes/(4*dim)/6*6)
+	panels := matmul.Pack(v.cents, dim, nl)
+	block := matmul.BlockRows(dim)
 	blocks := (len(slots) + block - 1) / block
 	parallel(blocks, func(lo, hi int) {
 		recs := make([]float32, block*dim)
@@ -58,7 +58,7 @@ func (v *ivf) assignAll(x *index, slots []int32) []int32 {
 				panel := panels[p*16*dim : (p+1)*16*dim]
 				cols := min(16, nl-p*16)
 				for r0 := 0; r0 < m; r0 += 6 {
-					score6x16Kernel(recs[r0*dim:], dim, panel, dim, &scores)
+					matmul.Kernel6x16(recs[r0*dim:], dim, panel, dim, &scores)
 					for r := r0; r < min(m, r0+6); r++ {
 						row := scores[(r-r0)*16 : (r-r0)*16+cols]
 						for j, sc := range row {
@@ -71,21 +71,5 @@ func (v *ivf) assignAll(x *index, slots []int32) []int32 {
 			}
 		}
 	})
-	return out
-}
-
-// packPanels lays the nl centroids out sixteen at a time, dimension-major:
-// panel p holds centroid p*16+j's value d at [p*16*dim + d*16 + j]. The
-// last panel is padded with zero centroids, whose scores are not read.
-func packPanels(cents []float32, dim, nl int) []float32 {
-	np := (nl + 15) / 16
-	out := make([]float32, np*16*dim)
-	for c := range nl {
-		p, j := c/16, c%16
-		dst := out[p*16*dim:]
-		for d, f := range cents[c*dim : (c+1)*dim] {
-			dst[d*16+j] = f
-		}
-	}
 	return out
 }

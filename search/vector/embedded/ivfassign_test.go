@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"github.com/simili/simili/search/internal/matmul"
 )
 
 // TestAssignAllIsExact checks the blocked assignment against the nearest
@@ -16,7 +18,7 @@ func TestAssignAllIsExact(t *testing.T) {
 	defer s.Close()
 	x, trained := s.idx, s.idx.ivf
 	dim := x.dim
-	block := max(6, assignBlockBytes/(4*dim)/6*6)
+	block := matmul.BlockRows(dim)
 	for _, nlist := range []int{1, 7, 16, 17, trained.nlist} {
 		for _, n := range []int{1, 5, 6, 7, block - 1, block, 3*block + 5, x.len()} {
 			t.Run(fmt.Sprintf("lists=%d/slots=%d", nlist, n), func(t *testing.T) {

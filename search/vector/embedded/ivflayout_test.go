@@ -2,6 +2,8 @@ package embedded
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -37,5 +39,68 @@ func TestTrainingLaysListsOutContiguously(t *testing.T) {
 		if got := x.strs.strs[x.metas[sl].model]; got != r.Meta.Model {
 			t.Fatalf("record %d: model %q, want %q", r.ID, got, r.Meta.Model)
 		}
+	}
+}
+
+// permuteRows must give what a copy into the new order gives, for every
+// cycle structure: none (identity), one long cycle, many short ones, and
+// random permutations, with rows of one and of several elements.
+func TestPermuteRowsMatchesACopy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	cycle := func(n int) []int32 { // one cycle through every row
+		o := make([]int32, n)
+		for i := range o {
+			o[i] = int32((i + 1) % n)
+		}
+		return o
+	}
+	swaps := func(n int) []int32 { // n/2 cycles of two
+		o := make([]int32, n)
+		for i := range o {
+			o[i] = int32(i ^ 1)
+		}
+		return o
+	}
+	identity := func(n int) []int32 {
+		o := make([]int32, n)
+		for i := range o {
+			o[i] = int32(i)
+		}
+		return o
+	}
+	random := func(n int) []int32 {
+		o := identity(n)
+		rng.Shuffle(n, func(a, b int) { o[a], o[b] = o[b], o[a] })
+		return o
+	}
+	for _, tc := range []struct {
+		name     string
+		n, width int
+		order    func(int) []int32
+	}{
+		{"empty", 0, 3, identity},
+		{"one row", 1, 5, identity},
+		{"identity", 100, 3, identity},
+		{"one cycle", 129, 1, cycle},
+		{"one cycle, wide rows", 65, 7, cycle},
+		{"pairs", 128, 2, swaps},
+		{"random", 1000, 1, random},
+		{"random, wide rows", 777, 16, random},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			order := tc.order(tc.n)
+			data := make([]float32, tc.n*tc.width)
+			for i := range data {
+				data[i] = float32(i)
+			}
+			want := make([]float32, len(data))
+			for ns, old := range order {
+				copy(want[ns*tc.width:(ns+1)*tc.width], data[int(old)*tc.width:])
+			}
+			permuteRows(data, tc.width, order)
+			if !slices.Equal(data, want) {
+				t.Fatalf("rows differ from the copied order")
+			}
+		})
 	}
 }

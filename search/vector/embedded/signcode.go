@@ -80,13 +80,6 @@ func (c *signCodes) removed(s, last int32) {
 	c.scale = c.scale[:last]
 }
 
-// permuted is int8Codes.permuted for sign codes.
-func (c *signCodes) permuted(order []int32) *signCodes {
-	p := newSignCodes(c.mean, len(order))
-	permuteSlots(order, c.nb, p.bits, c.bits, p.scale, c.scale)
-	return p
-}
-
 // encodeAll computes every slot's code on GOMAXPROCS goroutines.
 func (c *signCodes) encodeAll(x *index) {
 	parallel(x.len(), func(lo, hi int) {
