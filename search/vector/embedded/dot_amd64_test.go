@@ -8,13 +8,14 @@ import (
 // avx2Kernel is the assembly kernel when the CPU has it, for tests that
 // compare kernels whatever useAVX2 says.
 var (
-	avx2Kernel  func(a, b []float32) float32
-	avx2Kernel4 func(q, v []float32, out *[4]float32)
+	avx2Kernel   func(a, b []float32) float32
+	avx2Kernel4  func(q, v []float32, out *[4]float32)
+	avx2KernelI8 func(q []int16, c []int8) int32
 )
 
 func init() {
 	if useAVX2 {
-		avx2Kernel, avx2Kernel4 = dotAVX2, dot4AVX2
+		avx2Kernel, avx2Kernel4, avx2KernelI8 = dotAVX2, dot4AVX2, dotI8AVX2
 	}
 }
 

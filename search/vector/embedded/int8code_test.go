@@ -24,8 +24,8 @@ func TestDotI8(t *testing.T) {
 		f    func([]int16, []int8) int32
 	}
 	ks := []kernel{{"go", dotI8Go}, {"dotI8", dotI8}}
-	if useAVX2 {
-		ks = append(ks, kernel{"avx2", dotI8AVX2})
+	if avx2KernelI8 != nil {
+		ks = append(ks, kernel{"avx2", avx2KernelI8})
 	}
 	for _, k := range ks {
 		for _, n := range lens {
