@@ -3,6 +3,7 @@ package embedded
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -102,5 +103,23 @@ func TestPermuteRowsMatchesACopy(t *testing.T) {
 				t.Fatalf("rows differ from the copied order")
 			}
 		})
+	}
+}
+
+// A layout moves the records in place: what it allocates (the order, the
+// list maps) is a small fraction of the vectors it moves, where the copy
+// it replaced allocated all of them again, with their codes.
+func TestLayoutAllocatesNoSecondCopy(t *testing.T) {
+	s, _ := openIVF(t, t.TempDir(), ivfMin+3000)
+	defer s.Close()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	vecBytes := uint64(len(s.idx.vecs)) * 4
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	s.relayoutIVF()
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > vecBytes/4 {
+		t.Fatalf("a layout of %d MB of vectors allocated %d MB", vecBytes>>20, got>>20)
 	}
 }
