@@ -19,6 +19,10 @@ func ABt(a []float32, m int, b []float32, n, dim int, c []float32) {
 	if m == 0 || n == 0 {
 		return
 	}
+	if dim == 0 { // empty products
+		clear(c[:m*n])
+		return
+	}
 	_ = a[m*dim-1]
 	_ = b[n*dim-1]
 	_ = c[m*n-1]

@@ -68,6 +68,7 @@ func TestABtMatchesTheReference(t *testing.T) {
 	for _, tc := range []struct{ m, n, dim int }{
 		{0, 5, 8},
 		{3, 0, 8},
+		{3, 4, 0},
 		{1, 1, 1},
 		{5, 15, 7},
 		{6, 16, 8},
