@@ -4,33 +4,9 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"github.com/simili/simili/search/internal/floatref"
 )
-
-// refDot is the float64 inner product and the sum of the products'
-// magnitudes, which bounds float32 rounding.
-func refDot(a, b []float32) (dot, mag float64) {
-	for i := range a {
-		p := float64(a[i]) * float64(b[i])
-		dot += p
-		mag += math.Abs(p)
-	}
-	return dot, mag
-}
-
-// tol is the allowed |got−want| for n terms summed in float32 in any
-// order: n·ε/4 of their magnitude catches a wrong lane or a dropped tail
-// (an error of one product) without flaking.
-func tol(n int, mag float64) float64 {
-	return max(float64(n)*0x1p-23/4, 2*0x1p-23)*mag + 1e-30
-}
-
-func randF32(r *rand.Rand, n int) []float32 {
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(r.NormFloat64())
-	}
-	return v
-}
 
 // The micro-kernel (AVX2 where the CPU has it, and the Go loop) against
 // one float64 dot product per pair, for dimensions that do and do not fill
@@ -39,8 +15,8 @@ func TestKernel6x16MatchesTheReference(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
 	for _, dim := range []int{1, 7, 8, 33, 512, 2048} {
 		for _, stride := range []int{dim, dim + 5} {
-			rows := randF32(r, 5*stride+dim)
-			vecs := randF32(r, 16*dim)
+			rows := floatref.Normals(r, 5*stride+dim)
+			vecs := floatref.Normals(r, 16*dim)
 			panel := Pack(vecs, dim, 16)
 			for name, kernel := range map[string]func([]float32, int, []float32, int, *[96]float32){
 				"selected": Kernel6x16, "go": kernel6x16Go,
@@ -49,8 +25,8 @@ func TestKernel6x16MatchesTheReference(t *testing.T) {
 				kernel(rows, stride, panel, dim, &got)
 				for i := range 6 {
 					for j := range 16 {
-						want, mag := refDot(rows[i*stride:i*stride+dim], vecs[j*dim:(j+1)*dim])
-						if d := math.Abs(float64(got[i*16+j]) - want); d > tol(dim, mag) {
+						want, mag := floatref.Dot(rows[i*stride:i*stride+dim], vecs[j*dim:(j+1)*dim])
+						if d := math.Abs(float64(got[i*16+j]) - want); d > floatref.Tol(dim, mag) {
 							t.Fatalf("%s, dim %d stride %d: out[%d][%d] = %v, want %v", name, dim, stride, i, j, got[i*16+j], want)
 						}
 					}
@@ -77,8 +53,8 @@ func TestABtMatchesTheReference(t *testing.T) {
 		{2*BlockRows(512) + 5, 40, 512},
 		{13, 50, 2048},
 	} {
-		a := randF32(r, tc.m*tc.dim)
-		b := randF32(r, tc.n*tc.dim)
+		a := floatref.Normals(r, tc.m*tc.dim)
+		b := floatref.Normals(r, tc.n*tc.dim)
 		c := make([]float32, tc.m*tc.n)
 		for i := range c {
 			c[i] = 42
@@ -86,8 +62,8 @@ func TestABtMatchesTheReference(t *testing.T) {
 		ABt(a, tc.m, b, tc.n, tc.dim, c)
 		for i := range tc.m {
 			for j := range tc.n {
-				want, mag := refDot(a[i*tc.dim:(i+1)*tc.dim], b[j*tc.dim:(j+1)*tc.dim])
-				if d := math.Abs(float64(c[i*tc.n+j]) - want); d > tol(tc.dim, mag) {
+				want, mag := floatref.Dot(a[i*tc.dim:(i+1)*tc.dim], b[j*tc.dim:(j+1)*tc.dim])
+				if d := math.Abs(float64(c[i*tc.n+j]) - want); d > floatref.Tol(tc.dim, mag) {
 					t.Fatalf("%d×%d×%d: c[%d][%d] = %v, want %v", tc.m, tc.n, tc.dim, i, j, c[i*tc.n+j], want)
 				}
 			}
@@ -100,7 +76,7 @@ func TestABtMatchesTheReference(t *testing.T) {
 func BenchmarkABt(b *testing.B) {
 	r := rand.New(rand.NewSource(1))
 	const m, n, dim = 1000, 2000, 512
-	a, v, c := randF32(r, m*dim), randF32(r, n*dim), make([]float32, m*n)
+	a, v, c := floatref.Normals(r, m*dim), floatref.Normals(r, n*dim), make([]float32, m*n)
 	b.ResetTimer()
 	for range b.N {
 		ABt(a, m, v, n, dim, c)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand"
 	"testing"
+
+	"github.com/simili/simili/search/internal/floatref"
 )
 
 // sinkF32 keeps benchmark results alive.
@@ -30,7 +32,7 @@ func BenchmarkDot(b *testing.B) {
 	r := rand.New(rand.NewSource(1))
 	for _, k := range dotImpls() {
 		for _, n := range []int{512, 2048} {
-			x, y := randF32(r, n), randF32(r, n)
+			x, y := floatref.Normals(r, n), floatref.Normals(r, n)
 			b.Run(fmt.Sprintf("%s/%d", k.name, n), func(b *testing.B) {
 				b.SetBytes(int64(8 * n))
 				var s float32
@@ -43,8 +45,8 @@ func BenchmarkDot(b *testing.B) {
 		for _, mb := range []int{64, 1024} {
 			b.Run(fmt.Sprintf("%s/stream%dMB", k.name, mb), func(b *testing.B) {
 				const dim = 512
-				v := randF32(r, mb<<20/4)
-				q := randF32(r, dim)
+				v := floatref.Normals(r, mb<<20/4)
+				q := floatref.Normals(r, dim)
 				b.SetBytes(int64(len(v) * 4))
 				b.ResetTimer()
 				var s float32
@@ -89,8 +91,8 @@ func BenchmarkDot4(b *testing.B) {
 		{"cents/1264x2048", 1264, 2048, true}, {"cents/4006x512", 4006, 512, true}}
 	for _, sh := range shapes {
 		rows := sh.rows &^ 3
-		v := randF32(r, rows*sh.dim)
-		q := randF32(r, sh.dim)
+		v := floatref.Normals(r, rows*sh.dim)
+		q := floatref.Normals(r, sh.dim)
 		for _, im := range impls {
 			b.Run(sh.name+"/"+im.name, func(b *testing.B) {
 				b.SetBytes(int64(len(v) * 4))

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/simili/simili/library/facet"
+	"github.com/simili/simili/search/internal/floatref"
 	"github.com/simili/simili/search/vector"
 )
 
@@ -64,7 +65,7 @@ func TestInt8Estimate(t *testing.T) {
 			c := newInt8Codes(dim, 0)
 			var worst float64 // in units of the code's step
 			for s := range 200 {
-				v, q := unit(randF32(r, dim)), unit(randF32(r, dim))
+				v, q := unit(floatref.Normals(r, dim)), unit(floatref.Normals(r, dim))
 				if s%2 == 0 { // a near neighbour, the scores that matter
 					for j := range q {
 						q[j] = v[j] + 0.3*q[j]
@@ -73,7 +74,7 @@ func TestInt8Estimate(t *testing.T) {
 				}
 				c.set(int32(s), v)
 				wq := quantize(q)
-				want, _ := refDot(q, v)
+				want, _ := floatref.Dot(q, v)
 				worst = max(worst, math.Abs(float64(c.estimate(&wq, s))-want)/float64(c.scale[s]))
 			}
 			// Rounding each code by up to half a step moves the product of
@@ -95,7 +96,7 @@ func TestInt8CodesFollowSlots(t *testing.T) {
 	c := newInt8Codes(dim, 0)
 	var vecs [][]float32
 	for s := range 10 {
-		v := unit(randF32(r, dim))
+		v := unit(floatref.Normals(r, dim))
 		if s == 4 {
 			v = make([]float32, dim)
 		}

@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/simili/simili/search/internal/floatref"
 	"github.com/simili/simili/search/internal/matmul"
 )
 
@@ -54,8 +55,8 @@ func TestAssignAllIsExact(t *testing.T) {
 func BenchmarkAssign(b *testing.B) {
 	for _, sz := range []struct{ n, nlist, dim int }{{3000, 1264, 2048}, {6000, 4000, 512}} {
 		r := rand.New(rand.NewSource(1))
-		x := &index{dim: sz.dim, vecs: randF32(r, sz.n*sz.dim)}
-		v := &ivf{dim: sz.dim, nlist: sz.nlist, cents: randF32(r, sz.nlist*sz.dim)}
+		x := &index{dim: sz.dim, vecs: floatref.Normals(r, sz.n*sz.dim)}
+		v := &ivf{dim: sz.dim, nlist: sz.nlist, cents: floatref.Normals(r, sz.nlist*sz.dim)}
 		slots := make([]int32, sz.n)
 		for i := range slots {
 			slots[i] = int32(i)
