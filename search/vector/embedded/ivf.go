@@ -180,23 +180,28 @@ func parallel(n int, f func(lo, hi int)) {
 	wg.Wait()
 }
 
-// probes returns how many lists a search for k results probes: nprobe if
-// the caller set one, else the count calibrated on the store's records
-// (ivfcalibrate.go) or, until that is done, defaultProbeFrac of the lists;
-// widened by filterWiden/sel for a filter keeping share sel of the records,
-// so that about as many matching records are scored as without a filter.
-func (v *ivf) probes(nprobe, k int, sel float64) int {
-	p := nprobe
-	if p <= 0 {
-		p = v.cal.forK(k)
-		if p <= 0 {
-			p = max(minProbe, int(defaultProbeFrac*float64(v.nlist)+0.5))
+// probes returns which lists a search for k results probes: nprobe if
+// the caller set one, else the count and slack calibrated on the store's
+// records (ivfcalibrate.go, probeslack.go) or, until that is done,
+// defaultProbeFrac of the lists; widened by filterWiden/sel for a filter
+// keeping share sel of the records, so that about as many matching
+// records are scored as without a filter.
+func (v *ivf) probes(nprobe, k int, sel float64) probe {
+	p := probe{lists: nprobe, slack: -1, widen: 1}
+	if p.lists <= 0 {
+		p.lists = v.cal.forK(k)
+		if p.lists > 0 {
+			p.slack = v.cal.slackForK(k)
+		} else {
+			p.lists = max(minProbe, int(defaultProbeFrac*float64(v.nlist)+0.5))
 		}
 		if sel < 1 {
-			p = int(filterWiden*float64(p)/sel + 0.5)
+			p.widen = filterWiden / sel
+			p.lists = int(p.widen*float64(p.lists) + 0.5)
 		}
 	}
-	return min(p, v.nlist)
+	p.lists = min(p.lists, v.nlist)
+	return p
 }
 
 // groupsFor returns how many coarse groups a search for k results that
@@ -231,18 +236,19 @@ func (x *index) selectivity(c *cfilter) float64 {
 	return float64(kept) / samples
 }
 
-// search probes the np lists whose centroids score highest with q, plus
-// the tail, splitting them across GOMAXPROCS goroutines by record count.
-// A probe of int8MinScan re-score depths or more ranks by the byte codes
-// when they exist. The caller holds a read lock.
-func (v *ivf) search(ctx context.Context, x *index, q []float32, k, np int, c cfilter) ([]cand, error) {
+// search probes the lists p picks among those whose centroids score
+// highest with q, plus the tail, splitting them across GOMAXPROCS
+// goroutines by record count. A probe of int8MinScan re-score depths or
+// more ranks by the byte codes when they exist. The caller holds a read
+// lock.
+func (v *ivf) search(ctx context.Context, x *index, q []float32, k int, p probe, c cfilter) ([]cand, error) {
 	wq := quantize(q)
-	probe := make([]int32, 0, np+1)
+	probe := make([]int32, 0, p.lists+1)
 	total := len(v.lists[v.tail()])
 	if total > 0 {
 		probe = append(probe, int32(v.tail()))
 	}
-	for _, b := range v.nearestLists(q, &wq, np, v.groupsFor(k, np)) {
+	for _, b := range p.trim(v.nearestLists(q, &wq, p.lists, v.groupsFor(k, p.lists))) {
 		probe = append(probe, int32(b.id))
 		total += len(v.lists[b.id])
 	}

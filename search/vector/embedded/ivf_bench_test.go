@@ -171,7 +171,7 @@ func ivfFigures(t *testing.T, n, dim int, probes []int) {
 			}
 			slices.Sort(lat)
 			t.Logf("%d×%d filter %-4s nprobe %4d (default %d): p50 %6.2f ms p99 %6.2f ms recall@10 %.4f",
-				n, dim, f.label, np, s.idx.ivf.probes(0, 10, s.idx.selectivity(&c)),
+				n, dim, f.label, np, s.idx.ivf.probes(0, 10, s.idx.selectivity(&c)).lists,
 				float64(lat[queries/2].Microseconds())/1000, float64(lat[queries*99/100].Microseconds())/1000, recall/queries)
 		}
 	}

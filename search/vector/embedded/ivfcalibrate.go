@@ -65,9 +65,14 @@ const (
 // calibration is the measured probe and coarse group counts for the top
 // 10 and the top 100, and the record count they were measured at. Zero
 // groups means every list is ranked.
+//
+// The probe count is a cap: of its lists a search reads only those whose
+// centroid scores within slack·s1 of the best one's s1 (probeslack.go).
+// Zero slack reads the whole count, as before slack was measured.
 type calibration struct {
 	probe10, probe100   int
 	groups10, groups100 int
+	slack10, slack100   float32
 	at                  int
 }
 
@@ -81,6 +86,18 @@ func recalibrateAt(at int) int { return at + at/4 }
 // forK returns the probe count for k results, interpolating between the
 // two measured points.
 func (c calibration) forK(k int) int { return interpolate(c.probe10, c.probe100, k) }
+
+// slackForK is forK for the slack; between the two points it is
+// interpolated as the counts are.
+func (c calibration) slackForK(k int) float32 {
+	switch {
+	case k <= 10:
+		return c.slack10
+	case k >= 100:
+		return c.slack100
+	}
+	return c.slack10 + (c.slack100-c.slack10)*float32(k-10)/90
+}
 
 // groupsForK is forK for the coarse group count.
 func (c calibration) groupsForK(k int) int {
@@ -121,6 +138,7 @@ func (v *ivf) calibrate(x *index) calibration {
 	// reference: neighbours beyond them are not sought); grank[q*nc+g] is
 	// the rank of coarse group g by its centroid's score for query q.
 	order := make([]int32, nq*ref)
+	oscore := make([]float32, nq*ref) // the scores of order's lists
 	grank := make([]int32, nq*nc)
 	parallel(nq, func(lo, hi int) {
 		scores := make([]float32, max(nlist, nc))
@@ -137,6 +155,9 @@ func (v *ivf) calibrate(x *index) calibration {
 			}
 			slices.SortFunc(all[:nlist], byScore)
 			copy(order[i*ref:(i+1)*ref], all[:ref])
+			for r, l := range all[:ref] {
+				oscore[i*ref+r] = scores[l]
+			}
 			for g := range nc {
 				scores[g] = -2 // empty groups rank last, as topGroups skips them
 				if v.groups[g] != v.groups[g+1] {
@@ -204,13 +225,15 @@ func (v *ivf) calibrate(x *index) calibration {
 			found100[q] = append(found100[q], e.list)
 		}
 	}
-	measure := func(found [][]int32) (probes, groups int) {
+	measure := func(found [][]int32) (probes, groups int, slack float32) {
 		groups = groupsHolding(found, grank, groupOf, nc)
-		return probesFor(listRanks(found, order, grank, groupOf, ref, nc, groups), ref), groups
+		probes = probesFor(listRanks(found, order, grank, groupOf, ref, nc, groups), ref)
+		r := reached{order: order, score: oscore, grank: grank, groupOf: groupOf, ref: ref, nc: nc, ng: groups}
+		return probes, groups, r.slackFor(found, probes)
 	}
 	c := calibration{at: n}
-	c.probe10, c.groups10 = measure(found10)
-	c.probe100, c.groups100 = measure(found100)
+	c.probe10, c.groups10, c.slack10 = measure(found10)
+	c.probe100, c.groups100, c.slack100 = measure(found100)
 	return c
 }
 

@@ -20,17 +20,20 @@ import (
 //	| probes for the top 10 u32 | for the top 100 u32 (0: not calibrated)
 //	| coarse groups ranked for the top 10 u32 | for the top 100 u32
 //	| records when calibrated u64
+//	| slack for the top 10 f32 | for the top 100 f32
 //	| (coarse+1) × group start u32 | coarse × dim × f32 | nlist × dim × f32
 //	| dim × f32 (the records' mean) | records × list u32 (by snapshot order;
 //	nlist = tail)
 //	| CRC-32C u32 of every byte before it
 const (
 	ivfFile  = "vectors.ivf"
-	ivfMagic = "SMLVIVF5"
-	// SMLVIVF4 lacks the calibration's record count: it is taken to be the
-	// training's. Older files load uncalibrated and are measured again:
-	// SMLVIVF3 holds probe counts for ranking every list, SMLVIVF2 none.
-	// SMLVIVF1 (no mean) is rebuilt.
+	ivfMagic = "SMLVIVF6"
+	// Older files load uncalibrated and are measured again (a second or
+	// two after opening; the default probe answers meanwhile): SMLVIVF5
+	// lacks the slack (probeslack.go), SMLVIVF4 also the calibration's
+	// record count, SMLVIVF3 holds probe counts for ranking every list,
+	// SMLVIVF2 none. SMLVIVF1 (no mean) is rebuilt.
+	ivfMagicV5 = "SMLVIVF5"
 	ivfMagicV4 = "SMLVIVF4"
 	ivfMagicV3 = "SMLVIVF3"
 	ivfMagicV2 = "SMLVIVF2"
@@ -66,6 +69,8 @@ func writeIVF(path string, gen uint64, v *ivf) (err error) {
 	b = appendU32(b, uint32(v.cal.groups10))
 	b = appendU32(b, uint32(v.cal.groups100))
 	b = appendU64(b, uint64(v.cal.at))
+	b = appendU32(b, math.Float32bits(v.cal.slack10))
+	b = appendU32(b, math.Float32bits(v.cal.slack100))
 	for _, g := range v.groups {
 		b = appendU32(b, uint32(g))
 	}
@@ -100,6 +105,8 @@ func readIVF(path string, gen uint64, n, dim int) (*ivf, error) {
 	var calFields int // u32s of calibration (the record count: 2)
 	switch string(b[:len(ivfMagic)]) {
 	case ivfMagic:
+		calFields = 8
+	case ivfMagicV5:
 		calFields = 6
 	case ivfMagicV4:
 		calFields = 4
@@ -124,19 +131,19 @@ func readIVF(path string, gen uint64, n, dim int) (*ivf, error) {
 		return nil, errors.New("truncated calibration")
 	}
 	var cal calibration
-	if calFields >= 4 {
-		cal = calibration{probe10: int(u32()), probe100: int(u32()), groups10: int(u32()), groups100: int(u32()), at: int(built)}
-		if calFields == 6 {
-			cal.at = int(u64())
-		}
-		if cal.probe10 > int(nlist) || cal.probe100 > int(nlist) || cal.groups10 > int(nc) || cal.groups100 > int(nc) {
+	if calFields == 8 {
+		cal = calibration{probe10: int(u32()), probe100: int(u32()), groups10: int(u32()), groups100: int(u32())}
+		cal.at = int(u64())
+		cal.slack10, cal.slack100 = math.Float32frombits(u32()), math.Float32frombits(u32())
+		if cal.probe10 > int(nlist) || cal.probe100 > int(nlist) || cal.groups10 > int(nc) || cal.groups100 > int(nc) ||
+			!(cal.slack10 >= 0) || !(cal.slack100 >= 0) {
 			return nil, fmt.Errorf("calibration %+v for %d lists in %d groups", cal, nlist, nc)
 		}
 		if cal.probe10 == 0 {
 			cal = calibration{}
 		}
 	} else {
-		r = r[4*calFields:] // counts for ranking every list: measured again
+		r = r[4*calFields:] // an older calibration: measured again
 	}
 	if want := (nc+1)*4 + (nc+nlist+1)*uint64(dim)*4 + uint64(n)*4; uint64(len(r)) != want || nlist == 0 || nc == 0 {
 		return nil, fmt.Errorf("%d bytes of body, want %d", len(r), want)

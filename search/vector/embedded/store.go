@@ -363,8 +363,8 @@ func (s *Store) Search(ctx context.Context, query []float32, k int, f facet.Filt
 			return rank(top, k), nil
 		}
 		if sel >= exactBelowSel || opt.Nprobe > 0 {
-			if np := v.probes(opt.Nprobe, k, sel); opt.Nprobe > 0 || float64(np) <= exactAboveProbe*float64(v.nlist) {
-				all, err := v.search(ctx, s.idx, q, k, np, c)
+			if p := v.probes(opt.Nprobe, k, sel); opt.Nprobe > 0 || float64(p.lists) <= exactAboveProbe*float64(v.nlist) {
+				all, err := v.search(ctx, s.idx, q, k, p, c)
 				if err != nil {
 					return nil, fmt.Errorf("search: %w", err)
 				}
