@@ -32,6 +32,21 @@ func dotI8(q []int16, c []int8) int32 {
 	return dotI8Kernel(q, c)
 }
 
+// dotI8Batch sets out[r] to the codes' product q·c[r·len(q):] for each
+// of the len(out) consecutive records at the start of c: a list laid out
+// in slot order is scored in one call (scanCoded).
+func dotI8Batch(q []int16, c []int8, out []int32) {
+	_ = c[:len(out)*len(q)] // bounds check once, for the assembly
+	dotI8BatchKernel(q, c, out)
+}
+
+// dotI8BatchGo is dotI8Batch's portable loop.
+func dotI8BatchGo(q []int16, c []int8, out []int32) {
+	for r := range out {
+		out[r] = dotI8Go(q, c[r*len(q):(r+1)*len(q)])
+	}
+}
+
 // dotI8Go is dotI8's portable loop, and the assembly's reference.
 func dotI8Go(q []int16, c []int8) int32 {
 	c = c[:len(q)]

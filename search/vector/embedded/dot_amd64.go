@@ -53,3 +53,18 @@ func dotI8Kernel(q []int16, c []int8) int32 {
 //
 //go:noescape
 func dotI8AVX2(q []int16, c []int8) int32
+
+// dotI8BatchKernel sets out[r] to Σ q[i]·c[r·len(q)+i] for r < len(out).
+// len(c) must be ≥ len(out)·len(q).
+func dotI8BatchKernel(q []int16, c []int8, out []int32) {
+	if useAVX2 && len(q)%32 == 0 && len(q) > 0 && len(out) > 0 {
+		dotI8BatchAVX2(q, c, len(out), &out[0])
+		return
+	}
+	dotI8BatchGo(q, c, out)
+}
+
+// dotI8BatchAVX2 is dotI8BatchKernel's loop for len(q) a multiple of 32.
+//
+//go:noescape
+func dotI8BatchAVX2(q []int16, c []int8, n int, out *int32)

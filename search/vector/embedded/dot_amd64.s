@@ -229,3 +229,52 @@ i8done:
 	VZEROUPPER
 	MOVL AX, ret+48(FP)
 	RET
+
+// func dotI8BatchAVX2(q []int16, c []int8, n int, out *int32)
+//
+// out[r] = Σ q[i]·c[r·len(q)+i] for r < n: dotI8AVX2's loop over n
+// consecutive codes, without a call and a tail per record. len(q) must be
+// a positive multiple of 32 and len(c) ≥ n·len(q).
+TEXT ·dotI8BatchAVX2(SB), NOSPLIT, $0-64
+	MOVQ  q_base+0(FP), SI
+	MOVQ  q_len+8(FP), CX
+	MOVQ  c_base+24(FP), DI
+	MOVQ  n+48(FP), BX
+	MOVQ  out+56(FP), R8
+	SHRQ  $5, CX            // CX = len / 32
+	TESTQ BX, BX
+	JZ    bdone
+
+brec:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	MOVQ  SI, R9
+	MOVQ  CX, DX
+
+bloop:
+	VPMOVSXBW (DI), Y2
+	VPMOVSXBW 16(DI), Y3
+	VPMADDWD  (R9), Y2, Y2
+	VPMADDWD  32(R9), Y3, Y3
+	VPADDD    Y2, Y0, Y0
+	VPADDD    Y3, Y1, Y1
+	ADDQ      $64, R9
+	ADDQ      $32, DI
+	DECQ      DX
+	JNZ       bloop
+
+	VPADDD       Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0x4E, X0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0xB1, X0, X1
+	VPADDD       X1, X0, X0
+	VMOVD        X0, (R8)
+	ADDQ         $4, R8
+	DECQ         BX
+	JNZ          brec
+
+bdone:
+	VZEROUPPER
+	RET

@@ -7,4 +7,5 @@ var (
 	avx2Kernel   func(a, b []float32) float32
 	avx2Kernel4  func(q, v []float32, out *[4]float32)
 	avx2KernelI8 func(q []int16, c []int8) int32
+	avx2BatchI8  func(q []int16, c []int8, out []int32)
 )

@@ -2,4 +2,4 @@
 
 package embedded
 
-func adviseHuge([]float32) {}
+func adviseHuge[T any]([]T) {}

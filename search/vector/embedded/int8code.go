@@ -28,6 +28,11 @@ const (
 	// words and codes, at most dim·queryLevels·127, fits an int32 for
 	// every dimension up to int8MaxDim.
 	queryLevels = 4095
+	// codedRun bounds the consecutive records scanCoded scores in one
+	// kernel call (its buffer is on the stack); runs shorter than
+	// codedRunMin are scored one by one.
+	codedRun    = 256
+	codedRunMin = 4
 	int8MaxDim  = 4096
 
 	// int8MinScan: a probe of fewer records than this many re-score depths
@@ -43,7 +48,9 @@ func int8Codable(dim int) bool { return dim >= 16 && dim <= int8MaxDim }
 func rerankDepth(k int) int { return 4*k + 64 }
 
 func newInt8Codes(dim, n int) *int8Codes {
-	return &int8Codes{dim: dim, codes: make([]int8, n*dim), scale: make([]float32, n)}
+	c := &int8Codes{dim: dim, codes: make([]int8, n*dim), scale: make([]float32, n)}
+	adviseHuge(c.codes)
+	return c
 }
 
 // set writes slot s's code from its vector v; s may be one past the end,

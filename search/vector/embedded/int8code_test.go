@@ -56,6 +56,48 @@ func TestDotI8(t *testing.T) {
 	}
 }
 
+// TestDotI8Batch checks the batch kernel against the one-record loop over
+// runs of records, with a poisoned record after the run.
+func TestDotI8Batch(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	type kernel struct {
+		name string
+		f    func([]int16, []int8, []int32)
+		dims []int
+	}
+	ks := []kernel{{"go", dotI8BatchGo, []int{1, 17, 32, 512}}, {"dotI8Batch", dotI8Batch, []int{1, 17, 32, 33, 64, 512, 2048}}}
+	if avx2BatchI8 != nil {
+		ks = append(ks, kernel{"avx2", avx2BatchI8, []int{32, 64, 512, 2048, int8MaxDim}})
+	}
+	for _, k := range ks {
+		for _, dim := range k.dims {
+			for _, n := range []int{0, 1, 3, codedRunMin, codedRun} {
+				t.Run(fmt.Sprintf("%s/dim=%d/n=%d", k.name, dim, n), func(t *testing.T) {
+					q := make([]int16, dim)
+					for i := range q {
+						q[i] = int16(r.Intn(2*queryLevels+1) - queryLevels)
+					}
+					c := make([]int8, (n+1)*dim)
+					for i := range c {
+						c[i] = int8(r.Intn(255) - 127)
+					}
+					out := make([]int32, n+1)
+					out[n] = -7 // must stay: the batch is out[:n]
+					k.f(q, c, out[:n])
+					for j := range n {
+						if want := dotI8Go(q, c[j*dim:(j+1)*dim]); out[j] != want {
+							t.Fatalf("record %d: got %d, want %d", j, out[j], want)
+						}
+					}
+					if out[n] != -7 {
+						t.Fatalf("wrote past the batch: %d", out[n])
+					}
+				})
+			}
+		}
+	}
+}
+
 // TestInt8Estimate checks the estimate of the product of two unit vectors
 // against the exact one, for the dimensions the store uses.
 func TestInt8Estimate(t *testing.T) {

@@ -42,7 +42,9 @@ func rerankFor(k, matches int) int {
 
 func newSignCodes(mean []float32, n int) *signCodes {
 	nb := len(mean) / 8
-	return &signCodes{nb: nb, mean: mean, bits: make([]byte, n*nb), scale: make([]float32, n)}
+	c := &signCodes{nb: nb, mean: mean, bits: make([]byte, n*nb), scale: make([]float32, n)}
+	adviseHuge(c.bits)
+	return c
 }
 
 // codable reports whether records of dimension dim get sign codes.
