@@ -2,12 +2,14 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,7 +34,24 @@ type PeerOptions struct {
 	// Search lists the N × dim sizes peer_search.py is run at.
 	Search  [][2]int
 	Queries int
-	Log     func(format string, args ...any)
+	// IndexRounds is how many back-to-back rounds of Simili's index run
+	// and the peer's RunPeers measures when given Simili's (at least 1).
+	IndexRounds int
+	Log         func(format string, args ...any)
+}
+
+// IndexPair is one round of the index comparison: Simili's run and the
+// peer's on the same photos, back to back. This VM's speed drifts by
+// 10–20% over minutes; runs minutes apart compared the drift as much as
+// the programs, a pair seconds apart compares them under the same drift.
+type IndexPair struct {
+	Simili IndexResult     `json:"simili"`
+	Peer   PeerIndexResult `json:"peer"`
+	// Ratio is Simili's photos/s over the peer's.
+	Ratio float64 `json:"ratio"`
+	// PeerFirst: the peer ran first this round (the order alternates, so
+	// neither side always runs on a warmer page cache or a cooler CPU).
+	PeerFirst bool `json:"peer_first"`
 }
 
 // PeerIndexResult is peer_index.py's run on the bench photos.
@@ -72,9 +91,12 @@ type PeerSearchResult struct {
 
 // PeersReport is what the peers measured in this run.
 type PeersReport struct {
-	Python string             `json:"python"`
-	Index  *PeerIndexResult   `json:"index,omitempty"`
-	Search []PeerSearchResult `json:"search,omitempty"`
+	Python string           `json:"python"`
+	Index  *PeerIndexResult `json:"index,omitempty"`
+	// IndexPairs are the rounds of Simili's index run beside the peer's,
+	// when RunPeers was given Simili's; Index is then the median round's.
+	IndexPairs []IndexPair        `json:"index_pairs,omitempty"`
+	Search     []PeerSearchResult `json:"search,omitempty"`
 }
 
 // EnsurePeerVenv makes o.Venv (once) and returns its python.
@@ -101,8 +123,10 @@ func EnsurePeerVenv(ctx context.Context, o PeerOptions) (string, error) {
 }
 
 // RunPeers runs peer_index.py on photos and peer_search.py at each of
-// o.Search, unmodified, and parses what they print.
-func RunPeers(ctx context.Context, o PeerOptions, photos string) (*PeersReport, error) {
+// o.Search, unmodified, and parses what they print. Given simili (Simili's
+// own index run on photos), it measures o.IndexRounds pairs of it and the
+// peer's run back to back instead of the peer's alone.
+func RunPeers(ctx context.Context, o PeerOptions, photos string, simili func(context.Context) (IndexResult, error)) (*PeersReport, error) {
 	for _, f := range []string{"peer_index.py", "peer_search.py"} {
 		if _, err := os.Stat(filepath.Join(o.Dir, f)); err != nil {
 			return nil, fmt.Errorf("peers: %w (set SIMILI_SHARED to the shared folder)", err)
@@ -114,12 +138,39 @@ func RunPeers(ctx context.Context, o PeerOptions, photos string) (*PeersReport, 
 	}
 	rep := &PeersReport{Python: py}
 	if photos != "" {
-		ir, err := peerIndex(ctx, o, py, photos)
+		base, err := peerBaseCPU(ctx, o, py)
 		if err != nil {
 			return rep, err
 		}
-		rep.Index = &ir
-		logf(o.Log, "peers: index %d photos: %.1f photos/s, %.3f CPU-s/photo", ir.Photos, ir.PhotosPerSec, ir.CPUSecPerPhoto)
+		if simili == nil {
+			ir, err := peerIndex(ctx, o, py, photos, base)
+			if err != nil {
+				return rep, err
+			}
+			rep.Index = &ir
+			logf(o.Log, "peers: index %d photos: %.1f photos/s, %.3f CPU-s/photo", ir.Photos, ir.PhotosPerSec, ir.CPUSecPerPhoto)
+		} else {
+			for round := range max(1, o.IndexRounds) {
+				p := IndexPair{PeerFirst: round%2 == 1}
+				for i := range 2 {
+					if (i == 0) == p.PeerFirst {
+						p.Peer, err = peerIndex(ctx, o, py, photos, base)
+					} else {
+						logf(o.Log, "peers: round %d: Simili's index run", round+1)
+						p.Simili, err = simili(ctx)
+					}
+					if err != nil {
+						return rep, err
+					}
+				}
+				p.Ratio = p.Simili.PhotosPerSec / p.Peer.PhotosPerSec
+				logf(o.Log, "peers: round %d: Simili %.1f photos/s, %.3f CPU-s/photo; peer %.1f, %.3f: %.2fx",
+					round+1, p.Simili.PhotosPerSec, p.Simili.CPUSecPerPhoto, p.Peer.PhotosPerSec, p.Peer.CPUSecPerPhoto, p.Ratio)
+				rep.IndexPairs = append(rep.IndexPairs, p)
+			}
+			m := medianPair(rep.IndexPairs)
+			rep.Index = &m.Peer
+		}
 	}
 	for _, s := range o.Search {
 		logf(o.Log, "peers: peer_search.py %d %d %d (FAISS Flat, IVF, HNSW; HNSW builds for minutes)", s[0], s[1], o.Queries)
@@ -141,19 +192,30 @@ func RunPeers(ctx context.Context, o PeerOptions, photos string) (*PeersReport, 
 
 var peerIndexLine = regexp.MustCompile(`^(\d+) photos in ([0-9.]+) s = ([0-9.]+) photos/s`)
 
-func peerIndex(ctx context.Context, o PeerOptions, py, photos string) (PeerIndexResult, error) {
-	script := filepath.Join(o.Dir, "peer_index.py")
-	workers := strconv.Itoa(max(1, o.Workers))
+// peerBaseCPU is the CPU time peer_index.py takes on an empty folder
+// (interpreter start, imports, model load), which peerIndex subtracts.
+func peerBaseCPU(ctx context.Context, o PeerOptions, py string) (float64, error) {
 	empty, err := os.MkdirTemp("", "simili-peer-empty-")
 	if err != nil {
-		return PeerIndexResult{}, err
+		return 0, err
 	}
 	defer os.RemoveAll(empty)
 	logf(o.Log, "peers: peer_index.py on an empty folder (start-up cost)")
-	_, base, err := runPeer(ctx, py, script, empty, workers, "--model", o.Model)
-	if err != nil {
-		return PeerIndexResult{}, err
-	}
+	_, base, err := runPeer(ctx, py, filepath.Join(o.Dir, "peer_index.py"), empty, strconv.Itoa(max(1, o.Workers)), "--model", o.Model)
+	return base, err
+}
+
+// medianPair returns the round with the median ratio (the lower middle
+// one of an even count).
+func medianPair(pairs []IndexPair) IndexPair {
+	s := slices.Clone(pairs)
+	slices.SortFunc(s, func(a, b IndexPair) int { return cmp.Compare(a.Ratio, b.Ratio) })
+	return s[(len(s)-1)/2]
+}
+
+func peerIndex(ctx context.Context, o PeerOptions, py, photos string, base float64) (PeerIndexResult, error) {
+	script := filepath.Join(o.Dir, "peer_index.py")
+	workers := strconv.Itoa(max(1, o.Workers))
 	logf(o.Log, "peers: peer_index.py %s %s", photos, workers)
 	out, cpu, err := runPeer(ctx, py, script, photos, workers, "--model", o.Model)
 	if err != nil {

@@ -3,8 +3,11 @@ package bench
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -167,12 +170,79 @@ func TestRunPeersOnGeneratedPhotos(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := PeerOptions{Dir: dir, Venv: filepath.Join(cache, "peers-venv"), Model: model, Workers: 2, Log: t.Logf}
-	rep, err := RunPeers(context.Background(), o, photos)
+	rep, err := RunPeers(context.Background(), o, photos, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Index == nil || rep.Index.Photos != 3 || rep.Index.PhotosPerSec <= 0 || rep.Index.CPUSecPerPhoto <= 0 {
 		t.Fatalf("peer index result %+v", rep.Index)
+	}
+	if len(rep.IndexPairs) != 0 {
+		t.Errorf("rounds %+v without Simili's run", rep.IndexPairs)
+	}
+
+	// With Simili's run: rounds back to back, the order alternating, as
+	// the log shows them.
+	o.IndexRounds = 3
+	var order []string
+	o.Log = func(format string, args ...any) {
+		switch line := fmt.Sprintf(format, args...); {
+		case strings.HasPrefix(line, "peers: peer_index.py "+photos):
+			order = append(order, "peer")
+		case strings.Contains(line, "Simili's index run"):
+			order = append(order, "simili")
+		}
+		t.Logf(format, args...)
+	}
+	calls := 0
+	simili := func(context.Context) (IndexResult, error) {
+		calls++
+		return IndexResult{Photos: 3, PhotosPerSec: float64(calls), CPUSecPerPhoto: 0.1}, nil
+	}
+	rep, err = RunPeers(context.Background(), o, photos, simili)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"simili", "peer", "peer", "simili", "simili", "peer"}; !slices.Equal(order, want) {
+		t.Errorf("runs in the order %v, want %v", order, want)
+	}
+	if len(rep.IndexPairs) != 3 {
+		t.Fatalf("%d rounds, want 3", len(rep.IndexPairs))
+	}
+	for i, p := range rep.IndexPairs {
+		if p.PeerFirst != (i == 1) || p.Simili.PhotosPerSec != float64(i+1) || p.Peer.Photos != 3 || p.Ratio != p.Simili.PhotosPerSec/p.Peer.PhotosPerSec {
+			t.Errorf("round %d: %+v", i, p)
+		}
+	}
+	if m := medianPair(rep.IndexPairs); rep.Index == nil || *rep.Index != m.Peer {
+		t.Errorf("Index %+v, want the median round's peer %+v", rep.Index, m.Peer)
+	}
+}
+
+func TestCompareIndexPairs(t *testing.T) {
+	pair := func(s, sCPU, p, pCPU float64) IndexPair {
+		return IndexPair{Simili: IndexResult{PhotosPerSec: s, CPUSecPerPhoto: sCPU}, Peer: PeerIndexResult{PhotosPerSec: p, CPUSecPerPhoto: pCPU}, Ratio: s / p}
+	}
+	tests := []struct {
+		name  string
+		pairs []IndexPair
+		ratio float64
+		met   bool
+	}{
+		{"median of three", []IndexPair{pair(30, 0.06, 40, 0.05), pair(52, 0.04, 40, 0.05), pair(28, 0.07, 40, 0.05)}, 0.75, false},
+		{"ahead in the median round", []IndexPair{pair(30, 0.06, 40, 0.05), pair(52, 0.04, 40, 0.05), pair(55, 0.04, 40, 0.05)}, 1.3, true},
+		{"faster but more CPU", []IndexPair{pair(52, 0.06, 40, 0.05)}, 1.3, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rate, cpu := 99.0, 0.001 // the profiled run's figures: not the compared ones
+			r := Report{IndexPhotos: 200, IndexPhotosPerSecSqueeze: &rate, IndexCPUSecPerPhotoSqueeze: &cpu,
+				Peers: &PeersReport{IndexPairs: tt.pairs}}
+			c := Compare(r)[0]
+			if math.Abs(c.Ratio-tt.ratio) > 1e-9 || c.Met != tt.met {
+				t.Errorf("ratio %v met %v, want %v %v (%+v)", c.Ratio, c.Met, tt.ratio, tt.met, c)
+			}
+		})
 	}
 }
 

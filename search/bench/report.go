@@ -250,7 +250,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			}
 		}
 		po.Search = keep
-		p, err := RunPeers(ctx, po, photos)
+		p, err := RunPeers(ctx, po, photos, similiIndexRun(o, photos))
 		r.Peers = p
 		if err != nil {
 			skip("peers: %v", err)
@@ -258,6 +258,28 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 	r.Comparison = Compare(r)
 	return r, ctx.Err()
+}
+
+// similiIndexRun returns Simili's SqueezeNet index run on photos, as
+// the model loop runs it, for the rounds beside the peer's; nil when the
+// model file is missing.
+func similiIndexRun(o Options, photos string) func(context.Context) (IndexResult, error) {
+	spec, _ := embed.Builtin("squeezenet")
+	modelFile := filepath.Join(o.Config.ModelDir(), spec.File)
+	if _, err := os.Stat(modelFile); err != nil {
+		return nil
+	}
+	return func(ctx context.Context) (IndexResult, error) {
+		cfg := o.Config
+		cfg.Model, cfg.ModelFile, cfg.Store = "squeezenet", modelFile, "embedded"
+		cfg.DataDir = filepath.Join(o.WorkDir, "index-paired")
+		cfg.CacheDir = filepath.Join(o.WorkDir, "cache-paired")
+		for _, d := range []string{cfg.DataDir, cfg.CacheDir} {
+			os.RemoveAll(d)
+			defer os.RemoveAll(d)
+		}
+		return Index(ctx, cfg, photos, nil)
+	}
 }
 
 // benchMemoryLimit is the soft heap limit Run sets for itself: under the

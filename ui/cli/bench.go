@@ -87,6 +87,8 @@ func runBench(ctx context.Context, env Env, args []string) error {
 			Model:   filepath.Join(shared, "models", "squeezenet1.1", "squeezenet1.1-fp32.onnx"),
 			Workers: runtime.NumCPU(),
 			Queries: queries,
+			// Three rounds: the median is not one round's drift.
+			IndexRounds: 3,
 		}
 		if peerSz == "none" {
 			peerSz = ""
