@@ -15,12 +15,29 @@ const PanelWidth = 16
 // value d at [p*16*dim + d*16 + j]. The last panel is padded with zero
 // vectors.
 func Pack(b []float32, dim, n int) []float32 {
+	return PackRows(nil, dim, n, func(j int) []float32 { return b[j*dim : (j+1)*dim] })
+}
+
+// PackRows is Pack of the n vectors row(0), …, row(n-1) (dim floats
+// each, wherever they are), into dst's memory when it is large enough:
+// a caller packing many small matrices reuses one buffer.
+func PackRows(dst []float32, dim, n int, row func(j int) []float32) []float32 {
 	np := (n + PanelWidth - 1) / PanelWidth
-	out := make([]float32, np*PanelWidth*dim)
+	size := np * PanelWidth * dim
+	if cap(dst) < size {
+		dst = make([]float32, size)
+	}
+	out := dst[:size]
+	if pad := n % PanelWidth; pad != 0 { // the last panel's zero vectors
+		last := out[(np-1)*PanelWidth*dim:]
+		for d := range dim {
+			clear(last[d*PanelWidth+pad : (d+1)*PanelWidth])
+		}
+	}
 	for c := range n {
 		p, j := c/PanelWidth, c%PanelWidth
 		dst := out[p*PanelWidth*dim:]
-		for d, f := range b[c*dim : (c+1)*dim] {
+		for d, f := range row(c)[:dim] {
 			dst[d*PanelWidth+j] = f
 		}
 	}

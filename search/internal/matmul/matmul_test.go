@@ -83,3 +83,30 @@ func BenchmarkABt(b *testing.B) {
 	}
 	b.ReportMetric(float64(m*n*dim)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 }
+
+// PackRows into a reused, dirty buffer must equal Pack into a fresh one:
+// the last panel's padding is zeroed again, whatever the buffer held.
+func TestPackRowsReusesADirtyBuffer(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	buf := make([]float32, 0, 4*PanelWidth*40)
+	for _, tc := range []struct{ n, dim int }{{1, 3}, {16, 8}, {17, 40}, {33, 5}, {0, 4}} {
+		vecs := floatref.Normals(r, tc.n*tc.dim)
+		want := Pack(vecs, tc.dim, tc.n)
+		buf = buf[:cap(buf)]
+		for i := range buf {
+			buf[i] = 99 // stale
+		}
+		got := PackRows(buf, tc.dim, tc.n, func(j int) []float32 { return vecs[j*tc.dim:] })
+		if len(got) != len(want) {
+			t.Fatalf("n %d dim %d: %d floats, want %d", tc.n, tc.dim, len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("n %d dim %d: [%d] = %v, want %v", tc.n, tc.dim, i, got[i], want[i])
+			}
+		}
+		if fresh := Pack(vecs, tc.dim, tc.n); tc.n%PanelWidth != 0 && fresh[len(fresh)-1] != 0 {
+			t.Fatalf("n %d: Pack's padding not zero", tc.n)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+
+	"github.com/simili/simili/search/internal/matmul"
 )
 
 // How many lists a search probes is measured on the store's own records,
@@ -47,8 +49,12 @@ const (
 	// neighbours at once), so 256 queries held to 0.999 (2 misses
 	// allowed) swung from 4 to 74 lists between two draws of the bench's
 	// 100k×2048 data; 512 held to 0.997 gave 10 lists, recall 0.999 on
-	// 1000 fresh queries.
-	calibrateQueries = 512
+	// 1000 fresh queries. At 1M×512 512 queries still swung between 107
+	// and 172 lists across trainings of one distribution; 2048 gave 137
+	// where 512 gave 172 on the same index (the probe's cap, which the
+	// hardest queries read: probeslack.go), in 7.5 s instead of 2 s since
+	// the lists are scored by the matrix-product kernel.
+	calibrateQueries = 2048
 	calibrateRefFrac = exactAboveProbe // beyond it the exact scan answers
 	calibrateRecall  = 0.997
 	// calibrateMin keeps a floor under the measured count, for queries
@@ -175,8 +181,11 @@ func (v *ivf) calibrate(x *index) calibration {
 	// Each list's vectors are read once for every query that has it among
 	// its ref nearest, rather than once per query: 256 passes over a
 	// quarter of the vectors were memory-bound (7 of 50 CPU seconds
-	// building 100k×2048). Worker w takes lists w, w+workers, …, so the
-	// result does not depend on scheduling.
+	// building 100k×2048). The list's records are packed into panels and
+	// scored against its queries six at a time by the matrix-product
+	// kernel (search/internal/matmul), four times the dot loop's rate.
+	// Worker w takes lists w, w+workers, …, so the result does not depend
+	// on scheduling.
 	inRef := make([][]int32, nlist) // list → queries that have it in ref
 	for q := range nq {
 		for _, l := range order[q*ref : (q+1)*ref] {
@@ -194,12 +203,35 @@ func (v *ivf) calibrate(x *index) calibration {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var panels, rows []float32
+			var out [96]float32
 			for l := w; l < nlist; l += workers {
-				for _, s := range v.lists[l] {
-					u := vec(int(s))
-					for _, q := range inRef[l] {
-						if int(s) != queries[q] {
-							tops[w][q].push(dot(vec(queries[q]), u), int32(l))
+				slots, qs := v.lists[l], inRef[l]
+				if len(slots) == 0 || len(qs) == 0 {
+					continue
+				}
+				panels = matmul.PackRows(panels, dim, len(slots), func(j int) []float32 { return vec(int(slots[j])) })
+				// The queries as rows, padded with zero rows to a multiple of six.
+				padded := (len(qs) + 5) / 6 * 6
+				if cap(rows) < padded*dim {
+					rows = make([]float32, padded*dim)
+				}
+				rows = rows[:padded*dim]
+				for i, q := range qs {
+					copy(rows[i*dim:(i+1)*dim], vec(queries[q]))
+				}
+				clear(rows[len(qs)*dim:])
+				for r0 := 0; r0 < len(qs); r0 += 6 {
+					for p := 0; p*matmul.PanelWidth < len(slots); p++ {
+						matmul.Kernel6x16(rows[r0*dim:], dim, panels[p*matmul.PanelWidth*dim:(p+1)*matmul.PanelWidth*dim], dim, &out)
+						for r := range min(6, len(qs)-r0) {
+							q := qs[r0+r]
+							top := &tops[w][q]
+							for j := range min(matmul.PanelWidth, len(slots)-p*matmul.PanelWidth) {
+								if s := int(slots[p*matmul.PanelWidth+j]); s != queries[q] {
+									top.push(out[r*16+j], int32(l))
+								}
+							}
 						}
 					}
 				}
