@@ -43,9 +43,16 @@ func turboFactors() [][2]int {
 }
 
 // decodeTurbo decodes a JPEG with libjpeg-turbo at the smallest scale that
-// keeps minSide. Warnings (a truncated or damaged stream) count as errors,
-// so the caller falls back to the strict Go decoder.
+// keeps minSide, or at 1/8 with decodeDC8 when it can. Warnings (a
+// truncated or damaged stream) count as errors, so the caller falls back
+// to the strict Go decoder.
 func decodeTurbo(data []byte, minSide, maxPixels int) (image.Image, error) {
+	return decodeJPEG(data, minSide, maxPixels, true)
+}
+
+// decodeJPEG is decodeTurbo with the DC-only decoder optional, so tests can
+// hold the two to each other.
+func decodeJPEG(data []byte, minSide, maxPixels int, dc8 bool) (image.Image, error) {
 	if len(data) == 0 {
 		return nil, errors.New("empty JPEG")
 	}
@@ -63,8 +70,20 @@ func decodeTurbo(data []byte, minSide, maxPixels int) (image.Image, error) {
 		return nil, fmt.Errorf("%dx%d: %w", w, hgt, ErrTooLarge)
 	}
 	num, denom := scaleFor(int(w), int(hgt), minSide, turboFactors())
-	sw := (int(w)*num + denom - 1) / denom
-	sh := (int(hgt)*num + denom - 1) / denom
+	if dc8 && num == 1 && denom == 8 {
+		if img, err := decodeDC8(data, int(w), int(hgt)); err == nil {
+			return img, nil
+		}
+		// Progressive, unusual or damaged: libjpeg-turbo has the say.
+	}
+	return decodeTurboAt(h, data, int(w), int(hgt), num, denom)
+}
+
+// decodeTurboAt decodes with libjpeg-turbo at num/denom of full size.
+func decodeTurboAt(h C.tjhandle, data []byte, w, hgt, num, denom int) (image.Image, error) {
+	buf := (*C.uchar)(unsafe.Pointer(&data[0]))
+	sw := (w*num + denom - 1) / denom
+	sh := (hgt*num + denom - 1) / denom
 	img := image.NewNRGBA(image.Rect(0, 0, sw, sh))
 	rc := C.tjDecompress2(h, buf, C.ulong(len(data)), (*C.uchar)(unsafe.Pointer(&img.Pix[0])),
 		C.int(sw), C.int(img.Stride), C.int(sh), C.TJPF_RGBA, C.TJFLAG_STOPONWARNING)
