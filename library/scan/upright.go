@@ -8,6 +8,8 @@ import (
 
 	"github.com/disintegration/imaging"
 
+	"github.com/simili/simili/internal/resample"
+
 	"github.com/simili/simili/library/imagefile"
 	"github.com/simili/simili/library/meta"
 )
@@ -47,9 +49,9 @@ func shrink(img image.Image, minSide int) image.Image {
 		return img
 	}
 	if b.Dx() <= b.Dy() {
-		return imaging.Resize(img, minSide, 0, imaging.Linear)
+		return resample.Resize(img, minSide, 0, imaging.Linear)
 	}
-	return imaging.Resize(img, 0, minSide, imaging.Linear)
+	return resample.Resize(img, 0, minSide, imaging.Linear)
 }
 
 // PrepSide is the shorter side images are reduced to before the model sees

@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 
 	"github.com/disintegration/imaging"
+
+	"github.com/simili/simili/internal/resample"
 )
 
 // DefaultSize is the longest side, in pixels, when New is given 0: enough
@@ -101,7 +103,7 @@ func (c *Cache) Write(hash string, img image.Image) error {
 	// Catmull-Rom (bicubic) rather than Lanczos: as sharp to the eye at
 	// thumbnail size, and measured 4.6 instead of 6.6 ms for the usual
 	// 500×375 → 320×240 step, paid once per indexed photo.
-	small := imaging.Fit(img, c.size, c.size, imaging.CatmullRom)
+	small := resample.Fit(img, c.size, c.size, imaging.CatmullRom)
 	flat := flatten(small)
 
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

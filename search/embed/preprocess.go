@@ -4,16 +4,18 @@ import (
 	"image"
 
 	"github.com/disintegration/imaging"
+
+	"github.com/simili/simili/internal/resample"
 )
 
-// resample is the filter that shrinks photos to the network's input.
+// inputFilter is the filter that shrinks photos to the network's input.
 // Measured with SqueezeNet on holidays-1024 (TestResampleFilterRetrieval):
 // Linear top-1 0.828 mAP 0.797, CatmullRom 0.828 and 0.804, Lanczos 0.828
 // and 0.806. One query of 163 moves mAP by about 0.006, so they tie, while
 // Linear is the cheapest (5 vs 9 ms per 1024-px photo for CatmullRom, and
 // resizing grows with the photo's pixels). imaging stretches the kernel over
 // the shrink factor, so Linear averages rather than aliases.
-func resample() imaging.ResampleFilter { return imaging.Linear }
+func inputFilter() imaging.ResampleFilter { return imaging.Linear }
 
 // Preprocess turns an upright image into the network's input: the shorter
 // side resized to s.Size and the centre s.Size×s.Size square kept (done as
@@ -22,7 +24,7 @@ func resample() imaging.ResampleFilter { return imaging.Linear }
 // (v*Scale - Mean)/Std applied. dst is reused when large enough, so a caller
 // can keep one buffer per goroutine. An empty image gives all zero pixels.
 func Preprocess(img image.Image, s Spec, dst []float32) []float32 {
-	return preprocess(img, s, dst, resample())
+	return preprocess(img, s, dst, inputFilter())
 }
 
 func preprocess(img image.Image, s Spec, dst []float32, filter imaging.ResampleFilter) []float32 {
@@ -43,11 +45,18 @@ func preprocess(img image.Image, s Spec, dst []float32, filter imaging.ResampleF
 	sq := min(w, h)
 	x0 := b.Min.X + (w-sq)/2
 	y0 := b.Min.Y + (h-sq)/2
-	// Crop converts to *image.NRGBA once (with fast paths for YCbCr and
+	// The decoders' RGBA is cropped in place; other types are converted
+	// to *image.NRGBA once (imaging.Crop has fast paths for YCbCr and
 	// friends), so the loop below reads Pix instead of calling At per pixel.
-	px := imaging.Crop(img, image.Rect(x0, y0, x0+sq, y0+sq))
+	sub := image.Rect(x0, y0, x0+sq, y0+sq)
+	var px *image.NRGBA
+	if n, ok := img.(*image.NRGBA); ok {
+		px = n.SubImage(sub).(*image.NRGBA)
+	} else {
+		px = imaging.Crop(img, sub)
+	}
 	if sq != side {
-		px = imaging.Resize(px, side, side, filter)
+		px = resample.Resize(px, side, side, filter)
 	}
 
 	// Fold Scale, Mean and Std into one multiply-add per value.

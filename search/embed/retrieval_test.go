@@ -106,7 +106,7 @@ func TestResampleFilterRetrieval(t *testing.T) {
 		minMAP  float64
 		minTop1 float64
 	}{
-		{"Linear (in use)", resample(), 0.78, 0.80},
+		{"Linear (in use)", inputFilter(), 0.78, 0.80},
 		{"CatmullRom", imaging.CatmullRom, 0.78, 0.80},
 	}
 	for _, f := range filters {
