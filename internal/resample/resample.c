@@ -8,6 +8,14 @@
 
 #include <string.h>
 
+// The vertical pass is built for AVX2 and for the baseline, chosen when the
+// library loads (an ifunc: x86-64 Linux); elsewhere the baseline alone.
+#if defined(__x86_64__) && defined(__linux__)
+#define RS_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define RS_CLONES
+#endif
+
 static inline uint8_t px(int32_t v) {
 	v >>= 14;
 	return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
@@ -60,8 +68,7 @@ void rs_horizontal(const uint8_t *src, int sstride, int rows, uint8_t *dst, int 
 	}
 }
 
-// Built for AVX2 and for the baseline, chosen when the library loads.
-__attribute__((target_clones("avx2", "default")))
+RS_CLONES
 void rs_vertical(const uint8_t *src, int sstride, uint8_t *dst, int dstride, int dh, int rowbytes,
                  const int32_t *start, const int32_t *n, const int16_t *wt, int taps, int32_t *acc) {
 	for (int y = 0; y < dh; y++) {
