@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,6 +67,29 @@ func TestSearchMeasuresAnExactStore(t *testing.T) {
 		if r.RecallAt10 != 1 || r.P99Ms < r.P50Ms || r.N != 3000 || r.RawMB <= 0 {
 			t.Fatalf("row = %+v", r)
 		}
+		// The ten slowest, slowest first, each a different query of the
+		// 20: the slowest is p99 at 20 queries, the tenth the median.
+		if len(r.Slowest) != 10 || r.Slowest[0].Ms != r.P99Ms || r.Slowest[9].Ms != r.P50Ms {
+			t.Fatalf("slowest = %+v (p50 %v, p99 %v)", r.Slowest, r.P50Ms, r.P99Ms)
+		}
+		seen := map[int]bool{}
+		for i, q := range r.Slowest {
+			if q.Query < 0 || q.Query >= 20 || seen[q.Query] || (i > 0 && q.Ms > r.Slowest[i-1].Ms) {
+				t.Fatalf("slowest = %+v", r.Slowest)
+			}
+			seen[q.Query] = true
+		}
+	}
+}
+
+func TestSlowest(t *testing.T) {
+	got := slowest([]float64{1, 5, 3, 5, 2}, 3)
+	want := []QueryTime{{1, 5}, {3, 5}, {2, 3}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("slowest = %v, want %v", got, want)
+	}
+	if got := slowest([]float64{4}, 10); len(got) != 1 || got[0] != (QueryTime{0, 4}) {
+		t.Fatalf("one query: %v", got)
 	}
 }
 

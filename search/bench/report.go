@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -210,7 +211,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			}
 			r.Search = append(r.Search, rows...)
 			for _, s := range rows {
-				logf("search %d × %d, %s filter: p50 %.2f ms, p99 %.2f ms, recall@10 %.3f; fill %.1f s, index %.1f s", s.N, s.Dim, s.Filter, s.P50Ms, s.P99Ms, s.RecallAt10, s.FillS, s.IndexS)
+				logf("search %d × %d, %s filter: p50 %.2f ms, p99 %.2f ms, recall@10 %.3f; fill %.1f s, index %.1f s; slowest %s", s.N, s.Dim, s.Filter, s.P50Ms, s.P99Ms, s.RecallAt10, s.FillS, s.IndexS, formatSlowest(s.Slowest))
 			}
 			// Hand the row's memory back before the next one: the peak is
 			// then one row's, not the sum of what the heap kept around.
@@ -349,4 +350,13 @@ func ensureInt8(ctx context.Context, cfg engine.Config, spec embed.Spec, photos,
 		return 0, err
 	}
 	return fid.MeanCosine, nil
+}
+
+// formatSlowest lists query:ms pairs, e.g. "q0 12.9, q1 8.0".
+func formatSlowest(qs []QueryTime) string {
+	parts := make([]string, len(qs))
+	for i, q := range qs {
+		parts[i] = fmt.Sprintf("q%d %.1f", q.Query, q.Ms)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -50,6 +50,26 @@ type SearchResult struct {
 	// VM it arrives in slices of tens of milliseconds that land on single
 	// queries and dominate p99 when it is high.
 	StealMs float64 `json:"cpu_steal_ms"`
+	// Slowest are the ten slowest queries in the order they ran: whether
+	// p99 (the tenth) comes from the first queries after the store opened
+	// or from single slow ones later.
+	Slowest []QueryTime `json:"slowest"`
+}
+
+// QueryTime is one query's latency and its place in the run (0: first).
+type QueryTime struct {
+	Query int     `json:"query"`
+	Ms    float64 `json:"ms"`
+}
+
+// slowest returns the n slowest of lat, slowest first.
+func slowest(lat []float64, n int) []QueryTime {
+	qs := make([]QueryTime, len(lat))
+	for i, v := range lat {
+		qs[i] = QueryTime{i, v}
+	}
+	sort.SliceStable(qs, func(i, j int) bool { return qs[i].Ms > qs[j].Ms })
+	return qs[:min(n, len(qs))]
 }
 
 // reindexer is a store that can train its index again over every record
@@ -205,6 +225,7 @@ func Search(ctx context.Context, name string, open Opener, n, dim, queries int, 
 			}
 			recall += overlap(hits, f.truth[q])
 		}
+		slow := slowest(lat, 10)
 		sort.Float64s(lat)
 		out = append(out, SearchResult{
 			Store: name, N: n, Dim: dim, Filter: f.label,
@@ -213,6 +234,7 @@ func Search(ctx context.Context, name string, open Opener, n, dim, queries int, 
 			StoreRSSMB: rss, RawMB: float64(n*dim*4) / (1 << 20), OpenMs: openMs,
 			FillS: fillS, IndexS: indexS, BuildS: fillS + indexS,
 			StealMs: stealMs() - steal0,
+			Slowest: slow,
 		})
 	}
 	return out, nil
