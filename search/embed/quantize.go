@@ -457,7 +457,12 @@ func insertQDQ(g *onnxmodel.Graph, convs []int, acts []string, ranges map[string
 	return nil
 }
 
-// dropUnread removes initializers no node reads.
+// dropUnread removes initializers no node reads, and graph inputs no node
+// reads: models of ONNX IR version 3 (SqueezeNet's) list every weight as
+// a graph input too, and once a weight is replaced by its int8 form that
+// input would be left with no initializer behind it — a required input
+// for any runtime that loads the file (ONNX Runtime's Python API refuses
+// to run it without them).
 func dropUnread(g *onnxmodel.Graph) {
 	read := map[string]bool{}
 	for _, n := range g.Nodes {
@@ -466,6 +471,7 @@ func dropUnread(g *onnxmodel.Graph) {
 		}
 	}
 	g.Initializers = slices.DeleteFunc(g.Initializers, func(t onnxmodel.Tensor) bool { return !read[t.Name] })
+	g.Inputs = slices.DeleteFunc(g.Inputs, func(v onnxmodel.ValueInfo) bool { return !read[v.Name] })
 }
 
 // compareModels embeds check with both models and measures their cosines.

@@ -59,6 +59,17 @@ func TestQuantizeSqueezeNet(t *testing.T) {
 	if v := m.Opset(""); v != quantOpset {
 		t.Errorf("opset %d, want %d", v, quantOpset)
 	}
+	// One graph input, the picture: SqueezeNet's file (ONNX IR 3) also
+	// lists every weight as an input, and those the int8 weights replace
+	// must go, or another runtime asks for them (ONNX Runtime's Python API
+	// refused the file: "Required inputs … are missing").
+	if len(m.Graph.Inputs) != 1 || m.Graph.Inputs[0].Name != base.Input {
+		names := []string{}
+		for _, in := range m.Graph.Inputs {
+			names = append(names, in.Name)
+		}
+		t.Errorf("graph inputs %v, want only %q", names, base.Input)
+	}
 	consts := map[string]onnxmodel.DataType{}
 	for _, in := range m.Graph.Initializers {
 		consts[in.Name] = in.Type
