@@ -29,8 +29,12 @@ type PeerOptions struct {
 	// `python3 -m venv` and PeerPackages from PyPI.
 	Venv string
 	// Model is the SqueezeNet file both pipelines run.
-	Model   string
-	Workers int
+	Model string
+	// Int8Model is the int8 SqueezeNet (`simili model quantize`'s file):
+	// RunPeers, given Simili's run with it, pairs it with the peer's on the
+	// same file in rounds of their own. "" leaves them out.
+	Int8Model string
+	Workers   int
 	// Search lists the N × dim sizes peer_search.py is run at.
 	Search  [][2]int
 	Queries int
@@ -95,8 +99,10 @@ type PeersReport struct {
 	Index  *PeerIndexResult `json:"index,omitempty"`
 	// IndexPairs are the rounds of Simili's index run beside the peer's,
 	// when RunPeers was given Simili's; Index is then the median round's.
-	IndexPairs []IndexPair        `json:"index_pairs,omitempty"`
-	Search     []PeerSearchResult `json:"search,omitempty"`
+	IndexPairs []IndexPair `json:"index_pairs,omitempty"`
+	// IndexPairsInt8 are the same rounds with the int8 model on both sides.
+	IndexPairsInt8 []IndexPair        `json:"index_pairs_int8,omitempty"`
+	Search         []PeerSearchResult `json:"search,omitempty"`
 }
 
 // EnsurePeerVenv makes o.Venv (once) and returns its python.
@@ -125,8 +131,9 @@ func EnsurePeerVenv(ctx context.Context, o PeerOptions) (string, error) {
 // RunPeers runs peer_index.py on photos and peer_search.py at each of
 // o.Search, unmodified, and parses what they print. Given simili (Simili's
 // own index run on photos), it measures o.IndexRounds pairs of it and the
-// peer's run back to back instead of the peer's alone.
-func RunPeers(ctx context.Context, o PeerOptions, photos string, simili func(context.Context) (IndexResult, error)) (*PeersReport, error) {
+// peer's run back to back instead of the peer's alone; given similiInt8
+// and o.Int8Model, as many pairs again with the int8 model on both sides.
+func RunPeers(ctx context.Context, o PeerOptions, photos string, simili, similiInt8 func(context.Context) (IndexResult, error)) (*PeersReport, error) {
 	for _, f := range []string{"peer_index.py", "peer_search.py"} {
 		if _, err := os.Stat(filepath.Join(o.Dir, f)); err != nil {
 			return nil, fmt.Errorf("peers: %w (set SIMILI_SHARED to the shared folder)", err)
@@ -138,38 +145,33 @@ func RunPeers(ctx context.Context, o PeerOptions, photos string, simili func(con
 	}
 	rep := &PeersReport{Python: py}
 	if photos != "" {
-		base, err := peerBaseCPU(ctx, o, py)
+		base, err := peerBaseCPU(ctx, o, py, o.Model)
 		if err != nil {
 			return rep, err
 		}
 		if simili == nil {
-			ir, err := peerIndex(ctx, o, py, photos, base)
+			ir, err := peerIndex(ctx, o, py, photos, o.Model, base)
 			if err != nil {
 				return rep, err
 			}
 			rep.Index = &ir
 			logf(o.Log, "peers: index %d photos: %.1f photos/s, %.3f CPU-s/photo", ir.Photos, ir.PhotosPerSec, ir.CPUSecPerPhoto)
 		} else {
-			for round := range max(1, o.IndexRounds) {
-				p := IndexPair{PeerFirst: round%2 == 1}
-				for i := range 2 {
-					if (i == 0) == p.PeerFirst {
-						p.Peer, err = peerIndex(ctx, o, py, photos, base)
-					} else {
-						logf(o.Log, "peers: round %d: Simili's index run", round+1)
-						p.Simili, err = simili(ctx)
-					}
-					if err != nil {
-						return rep, err
-					}
-				}
-				p.Ratio = p.Simili.PhotosPerSec / p.Peer.PhotosPerSec
-				logf(o.Log, "peers: round %d: Simili %.1f photos/s, %.3f CPU-s/photo; peer %.1f, %.3f: %.2fx",
-					round+1, p.Simili.PhotosPerSec, p.Simili.CPUSecPerPhoto, p.Peer.PhotosPerSec, p.Peer.CPUSecPerPhoto, p.Ratio)
-				rep.IndexPairs = append(rep.IndexPairs, p)
+			rep.IndexPairs, err = indexRounds(ctx, o, py, photos, o.Model, base, simili)
+			if err != nil {
+				return rep, err
 			}
 			m := medianPair(rep.IndexPairs)
 			rep.Index = &m.Peer
+		}
+		if similiInt8 != nil && o.Int8Model != "" {
+			base8, err := peerBaseCPU(ctx, o, py, o.Int8Model)
+			if err != nil {
+				return rep, err
+			}
+			if rep.IndexPairsInt8, err = indexRounds(ctx, o, py, photos, o.Int8Model, base8, similiInt8); err != nil {
+				return rep, err
+			}
 		}
 	}
 	for _, s := range o.Search {
@@ -190,18 +192,44 @@ func RunPeers(ctx context.Context, o PeerOptions, photos string, simili func(con
 	return rep, nil
 }
 
+// indexRounds runs o.IndexRounds rounds of simili and the peer (on model)
+// back to back, the order alternating.
+func indexRounds(ctx context.Context, o PeerOptions, py, photos, model string, base float64, simili func(context.Context) (IndexResult, error)) ([]IndexPair, error) {
+	var pairs []IndexPair
+	var err error
+	for round := range max(1, o.IndexRounds) {
+		p := IndexPair{PeerFirst: round%2 == 1}
+		for i := range 2 {
+			if (i == 0) == p.PeerFirst {
+				p.Peer, err = peerIndex(ctx, o, py, photos, model, base)
+			} else {
+				logf(o.Log, "peers: round %d: Simili's index run (%s)", round+1, filepath.Base(model))
+				p.Simili, err = simili(ctx)
+			}
+			if err != nil {
+				return pairs, err
+			}
+		}
+		p.Ratio = p.Simili.PhotosPerSec / p.Peer.PhotosPerSec
+		logf(o.Log, "peers: round %d (%s): Simili %.1f photos/s, %.3f CPU-s/photo; peer %.1f, %.3f: %.2fx",
+			round+1, filepath.Base(model), p.Simili.PhotosPerSec, p.Simili.CPUSecPerPhoto, p.Peer.PhotosPerSec, p.Peer.CPUSecPerPhoto, p.Ratio)
+		pairs = append(pairs, p)
+	}
+	return pairs, nil
+}
+
 var peerIndexLine = regexp.MustCompile(`^(\d+) photos in ([0-9.]+) s = ([0-9.]+) photos/s`)
 
 // peerBaseCPU is the CPU time peer_index.py takes on an empty folder
 // (interpreter start, imports, model load), which peerIndex subtracts.
-func peerBaseCPU(ctx context.Context, o PeerOptions, py string) (float64, error) {
+func peerBaseCPU(ctx context.Context, o PeerOptions, py, model string) (float64, error) {
 	empty, err := os.MkdirTemp("", "simili-peer-empty-")
 	if err != nil {
 		return 0, err
 	}
 	defer os.RemoveAll(empty)
 	logf(o.Log, "peers: peer_index.py on an empty folder (start-up cost)")
-	_, base, err := runPeer(ctx, py, filepath.Join(o.Dir, "peer_index.py"), empty, strconv.Itoa(max(1, o.Workers)), "--model", o.Model)
+	_, base, err := runPeer(ctx, py, filepath.Join(o.Dir, "peer_index.py"), empty, strconv.Itoa(max(1, o.Workers)), "--model", model)
 	return base, err
 }
 
@@ -213,11 +241,11 @@ func medianPair(pairs []IndexPair) IndexPair {
 	return s[(len(s)-1)/2]
 }
 
-func peerIndex(ctx context.Context, o PeerOptions, py, photos string, base float64) (PeerIndexResult, error) {
+func peerIndex(ctx context.Context, o PeerOptions, py, photos, model string, base float64) (PeerIndexResult, error) {
 	script := filepath.Join(o.Dir, "peer_index.py")
 	workers := strconv.Itoa(max(1, o.Workers))
-	logf(o.Log, "peers: peer_index.py %s %s", photos, workers)
-	out, cpu, err := runPeer(ctx, py, script, photos, workers, "--model", o.Model)
+	logf(o.Log, "peers: peer_index.py %s %s --model %s", photos, workers, filepath.Base(model))
+	out, cpu, err := runPeer(ctx, py, script, photos, workers, "--model", model)
 	if err != nil {
 		return PeerIndexResult{}, err
 	}

@@ -170,7 +170,7 @@ func TestRunPeersOnGeneratedPhotos(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := PeerOptions{Dir: dir, Venv: filepath.Join(cache, "peers-venv"), Model: model, Workers: 2, Log: t.Logf}
-	rep, err := RunPeers(context.Background(), o, photos, nil)
+	rep, err := RunPeers(context.Background(), o, photos, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,41 +181,61 @@ func TestRunPeersOnGeneratedPhotos(t *testing.T) {
 		t.Errorf("rounds %+v without Simili's run", rep.IndexPairs)
 	}
 
-	// With Simili's run: rounds back to back, the order alternating, as
-	// the log shows them.
+	// With Simili's runs: rounds back to back, the order alternating, as
+	// the log shows them; then the same with the second model file on the
+	// peer's side (a copy of the float model stands in for the int8 one).
 	o.IndexRounds = 3
+	second := filepath.Join(t.TempDir(), "stand-in-int8.onnx")
+	data, err := os.ReadFile(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(second, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o.Int8Model = second
 	var order []string
 	o.Log = func(format string, args ...any) {
 		switch line := fmt.Sprintf(format, args...); {
 		case strings.HasPrefix(line, "peers: peer_index.py "+photos):
-			order = append(order, "peer")
+			order = append(order, "peer "+line[strings.LastIndex(line, " ")+1:])
 		case strings.Contains(line, "Simili's index run"):
 			order = append(order, "simili")
 		}
 		t.Logf(format, args...)
 	}
-	calls := 0
-	simili := func(context.Context) (IndexResult, error) {
-		calls++
-		return IndexResult{Photos: 3, PhotosPerSec: float64(calls), CPUSecPerPhoto: 0.1}, nil
+	run := func(first float64) func(context.Context) (IndexResult, error) {
+		calls := first
+		return func(context.Context) (IndexResult, error) {
+			calls++
+			return IndexResult{Photos: 3, PhotosPerSec: calls, CPUSecPerPhoto: 0.1}, nil
+		}
 	}
-	rep, err = RunPeers(context.Background(), o, photos, simili)
+	rep, err = RunPeers(context.Background(), o, photos, run(0), run(10))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"simili", "peer", "peer", "simili", "simili", "peer"}; !slices.Equal(order, want) {
+	f, q := "peer "+filepath.Base(model), "peer stand-in-int8.onnx"
+	want := []string{"simili", f, f, "simili", "simili", f, "simili", q, q, "simili", "simili", q}
+	if !slices.Equal(order, want) {
 		t.Errorf("runs in the order %v, want %v", order, want)
 	}
-	if len(rep.IndexPairs) != 3 {
-		t.Fatalf("%d rounds, want 3", len(rep.IndexPairs))
-	}
-	for i, p := range rep.IndexPairs {
-		if p.PeerFirst != (i == 1) || p.Simili.PhotosPerSec != float64(i+1) || p.Peer.Photos != 3 || p.Ratio != p.Simili.PhotosPerSec/p.Peer.PhotosPerSec {
-			t.Errorf("round %d: %+v", i, p)
+	for name, rounds := range map[string][]IndexPair{"float": rep.IndexPairs, "int8": rep.IndexPairsInt8} {
+		if len(rounds) != 3 {
+			t.Fatalf("%s: %d rounds, want 3", name, len(rounds))
+		}
+		first := 0.0
+		if name == "int8" {
+			first = 10
+		}
+		for i, p := range rounds {
+			if p.PeerFirst != (i == 1) || p.Simili.PhotosPerSec != first+float64(i+1) || p.Peer.Photos != 3 || p.Ratio != p.Simili.PhotosPerSec/p.Peer.PhotosPerSec {
+				t.Errorf("%s round %d: %+v", name, i, p)
+			}
 		}
 	}
 	if m := medianPair(rep.IndexPairs); rep.Index == nil || *rep.Index != m.Peer {
-		t.Errorf("Index %+v, want the median round's peer %+v", rep.Index, m.Peer)
+		t.Errorf("Index %+v, want the median float round's peer %+v", rep.Index, m.Peer)
 	}
 }
 
@@ -241,6 +261,12 @@ func TestCompareIndexPairs(t *testing.T) {
 			c := Compare(r)[0]
 			if math.Abs(c.Ratio-tt.ratio) > 1e-9 || c.Met != tt.met {
 				t.Errorf("ratio %v met %v, want %v %v (%+v)", c.Ratio, c.Met, tt.ratio, tt.met, c)
+			}
+			// The same rounds with the int8 model give a row of their own.
+			r.Peers.IndexPairsInt8 = tt.pairs
+			rows := Compare(r)
+			if len(rows) < 2 || !strings.Contains(rows[1].Work, "int8") || math.Abs(rows[1].Ratio-tt.ratio) > 1e-9 || rows[1].Met != tt.met {
+				t.Errorf("int8 row %+v", rows[1:])
 			}
 		})
 	}

@@ -73,8 +73,9 @@ type Options struct {
 	// CPUProfile, when set, receives a CPU profile (pprof) of the
 	// SqueezeNet index run.
 	CPUProfile io.Writer
-	// IndexOnly runs only the SqueezeNet index row (and, with Peers, the
-	// indexing peer): the quick loop for work on the index pipeline.
+	// IndexOnly runs only the SqueezeNet index rows, float and int8 (and,
+	// with Peers, the indexing peer with each): the quick loop for work on
+	// the index pipeline.
 	IndexOnly bool
 	Log       func(format string, args ...any)
 }
@@ -104,7 +105,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 
 	models := []string{"squeezenet", "resnet50-random", "squeezenet-int8", "resnet50-random-int8"}
 	if o.IndexOnly {
-		models = models[:1]
+		models = []string{"squeezenet", "squeezenet-int8"}
 		o.Dims, o.DuplicatesPhotos = nil, 0
 		if o.Peers != nil {
 			o.Peers.Search = nil
@@ -251,7 +252,11 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			}
 		}
 		po.Search = keep
-		p, err := RunPeers(ctx, po, photos, similiIndexRun(o, photos))
+		var int8Run func(context.Context) (IndexResult, error)
+		if f, ok := modelFile(o, "squeezenet-int8"); ok {
+			po.Int8Model, int8Run = f, similiIndexRun(o, photos, "squeezenet-int8")
+		}
+		p, err := RunPeers(ctx, po, photos, similiIndexRun(o, photos, "squeezenet"), int8Run)
 		r.Peers = p
 		if err != nil {
 			skip("peers: %v", err)
@@ -261,18 +266,28 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	return r, ctx.Err()
 }
 
-// similiIndexRun returns Simili's SqueezeNet index run on photos, as
-// the model loop runs it, for the rounds beside the peer's; nil when the
-// model file is missing.
-func similiIndexRun(o Options, photos string) func(context.Context) (IndexResult, error) {
-	spec, _ := embed.Builtin("squeezenet")
-	modelFile := filepath.Join(o.Config.ModelDir(), spec.File)
-	if _, err := os.Stat(modelFile); err != nil {
+// modelFile is the installed file of the built-in model name.
+func modelFile(o Options, name string) (string, bool) {
+	spec, err := embed.Builtin(name)
+	if err != nil {
+		return "", false
+	}
+	f := filepath.Join(o.Config.ModelDir(), spec.File)
+	_, err = os.Stat(f)
+	return f, err == nil
+}
+
+// similiIndexRun returns Simili's index run on photos with the built-in
+// model name, as the model loop runs it, for the rounds beside the
+// peer's; nil when the model file is missing.
+func similiIndexRun(o Options, photos, name string) func(context.Context) (IndexResult, error) {
+	file, ok := modelFile(o, name)
+	if !ok {
 		return nil
 	}
 	return func(ctx context.Context) (IndexResult, error) {
 		cfg := o.Config
-		cfg.Model, cfg.ModelFile, cfg.Store = "squeezenet", modelFile, "embedded"
+		cfg.Model, cfg.ModelFile, cfg.Store = name, file, "embedded"
 		cfg.DataDir = filepath.Join(o.WorkDir, "index-paired")
 		cfg.CacheDir = filepath.Join(o.WorkDir, "cache-paired")
 		for _, d := range []string{cfg.DataDir, cfg.CacheDir} {

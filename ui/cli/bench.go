@@ -52,7 +52,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	fs.IntVar(&dups, "duplicates", 100_000, "photos in the generated catalog `simili duplicates` is timed on (0: skip)")
 	fs.StringVar(&profile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the SqueezeNet index run to this file")
 	fs.StringVar(&peerSz, "peer-sizes", "100000x2048,1000000x512", "N×dim sizes the FAISS peer is run at (each must also be in --sizes and --dims); none: the indexing peer only")
-	fs.BoolVar(&idxOnly, "index-only", false, "only the SqueezeNet index run (and, with --peers, the indexing peer)")
+	fs.BoolVar(&idxOnly, "index-only", false, "only the SqueezeNet index runs, float and int8 (and, with --peers, the indexing peer with each model)")
 	if _, help, err := handleParse(fs, args); help || err != nil {
 		return err
 	}
