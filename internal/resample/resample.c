@@ -58,6 +58,28 @@ static inline void hpixel(const uint8_t *p, const int16_t *w, int n, uint8_t *d)
 }
 #endif
 
+// rs_opaque reports whether every pixel of the RGBA rows has alpha 255:
+// Go's image.(*NRGBA).Opaque took 0.5 ms of CPU per 12-MP photo in an
+// index run, a fifth of the resizing it guards.
+int rs_opaque(const uint8_t *pix, int stride, int w, int h) {
+	for (int y = 0; y < h; y++) {
+		const uint8_t *row = pix + (size_t)y * stride;
+		uint32_t all = 0xffffffffu;
+		int x = 0;
+		for (; x + 4 <= w; x += 4) { // four pixels a step, alpha bytes masked
+			uint32_t a, b, c, d;
+			memcpy(&a, row + 4 * x, 4);
+			memcpy(&b, row + 4 * x + 4, 4);
+			memcpy(&c, row + 4 * x + 8, 4);
+			memcpy(&d, row + 4 * x + 12, 4);
+			all &= a & b & c & d;
+		}
+		for (; x < w; x++) all &= (uint32_t)row[4 * x + 3] << 24 | 0x00ffffffu;
+		if ((all >> 24) != 0xff) return 0;
+	}
+	return 1;
+}
+
 void rs_horizontal(const uint8_t *src, int sstride, int rows, uint8_t *dst, int dstride, int dw,
                    const int32_t *start, const int32_t *n, const int16_t *wt, int taps) {
 	for (int y = 0; y < rows; y++) {

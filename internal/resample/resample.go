@@ -28,7 +28,7 @@ func Resize(img image.Image, width, height int, f imaging.ResampleFilter) *image
 		height = int(math.Max(1, math.Floor(float64(width)*float64(sh)/float64(sw)+0.5)))
 	}
 	src, ok := img.(*image.NRGBA)
-	if !ok || !fastAvailable || f.Support <= 0 || !src.Opaque() {
+	if !ok || !fastAvailable || f.Support <= 0 || !opaque(src) {
 		return imaging.Resize(img, width, height, f)
 	}
 	return resize(src, width, height, f)

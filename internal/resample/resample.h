@@ -11,4 +11,6 @@ void rs_horizontal(const uint8_t *src, int sstride, int rows, uint8_t *dst, int 
 void rs_vertical(const uint8_t *src, int sstride, uint8_t *dst, int dstride, int dh, int rowbytes,
                  const int32_t *start, const int32_t *n, const int16_t *wt, int taps, int32_t *acc);
 
+int rs_opaque(const uint8_t *pix, int stride, int w, int h);
+
 #endif

@@ -17,6 +17,16 @@ import (
 
 const fastAvailable = true
 
+// opaque is (*image.NRGBA).Opaque in C.
+func opaque(img *image.NRGBA) bool {
+	b := img.Bounds()
+	if b.Empty() {
+		return true
+	}
+	pix := img.Pix[img.PixOffset(b.Min.X, b.Min.Y):]
+	return C.rs_opaque((*C.uint8_t)(unsafe.Pointer(&pix[0])), C.int(img.Stride), C.int(b.Dx()), C.int(b.Dy())) != 0
+}
+
 func resize(src *image.NRGBA, width, height int, f imaging.ResampleFilter) *image.NRGBA {
 	b := src.Bounds()
 	sw, sh := b.Dx(), b.Dy()

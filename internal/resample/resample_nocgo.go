@@ -10,6 +10,8 @@ import (
 
 const fastAvailable = false
 
+func opaque(img *image.NRGBA) bool { return img.Opaque() }
+
 func resize(src *image.NRGBA, width, height int, f imaging.ResampleFilter) *image.NRGBA {
 	return imaging.Resize(src, width, height, f)
 }

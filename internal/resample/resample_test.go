@@ -121,3 +121,26 @@ func BenchmarkThumbnail(b *testing.B) {
 		}
 	})
 }
+
+// TestOpaqueMatchesGo: the C check agrees with image.(*NRGBA).Opaque for
+// a translucent pixel anywhere (the 4-pixel steps and the row tails),
+// outside a sub-image, and for every width up to 9.
+func TestOpaqueMatchesGo(t *testing.T) {
+	for w := 1; w <= 9; w++ {
+		for _, at := range []int{-1, 0, w - 1, w / 2, 2*w + 1} { // -1: none
+			img := photo(w, 3, uint64(w))
+			if at >= 0 && at < 3*w {
+				img.Pix[4*(at%w)+(at/w)*img.Stride+3] = 254
+			}
+			if got, want := opaque(img), img.Opaque(); got != want {
+				t.Errorf("width %d, translucent pixel %d: opaque %v, Go says %v", w, at, got, want)
+			}
+		}
+	}
+	img := photo(10, 10, 1)
+	img.SetNRGBA(9, 9, color.NRGBA{1, 2, 3, 0})
+	sub := img.SubImage(image.Rect(2, 2, 9, 9)).(*image.NRGBA)
+	if !opaque(sub) || opaque(img) {
+		t.Errorf("sub-image: %v (want true), whole: %v (want false)", opaque(sub), opaque(img))
+	}
+}
