@@ -171,6 +171,17 @@ static inline int receive_extend(bitreader *br, int s) {
 	return v;
 }
 
+// ac_symbol decodes one AC symbol into its run and size (refilling
+// first: the extra bits fit too); 0 on an invalid code.
+static inline int ac_symbol(bitreader *br, const huff *act, int *r, int *s) {
+	refill(br);
+	int rs = symbol(br, act);
+	if (rs < 0) return 0;
+	*r = rs >> 4;
+	*s = rs & 15;
+	return 1;
+}
+
 // block decodes one block's DC difference and steps over its AC
 // coefficients. Returns 0 on corrupt data.
 static inline int block(bitreader *br, const huff *dct, const huff *act, int *diff, int need, int *vals) {
@@ -181,10 +192,8 @@ static inline int block(bitreader *br, const huff *dct, const huff *act, int *di
 	int k = 1;
 	// The first coefficients a subsampled component needs, one by one.
 	while (k <= need) {
-		refill(br);
-		int rs = symbol(br, act);
-		if (rs < 0) return 0;
-		int s = rs & 15, r = rs >> 4;
+		int r, s;
+		if (!ac_symbol(br, act, &r, &s)) return 0;
 		if (s == 0) {
 			if (r != 15) return 1; // EOB
 			k += 16;
@@ -208,11 +217,9 @@ static inline int block(bitreader *br, const huff *dct, const huff *act, int *di
 			if (eob || k == 64) return 1;
 		}
 		continue;
-	slow:
-		refill(br);
-		int rs = symbol(br, act);
-		if (rs < 0) return 0;
-		int s = rs & 15, r = rs >> 4;
+	slow:;
+		int r, s;
+		if (!ac_symbol(br, act, &r, &s)) return 0;
 		if (s == 0) {
 			if (r != 15) return 1; // EOB
 			k += 16;
@@ -288,7 +295,7 @@ static const uint8_t *destuff(const uint8_t *p, const uint8_t *end, uint8_t *out
 	return NULL; // no EOI: truncated
 }
 
-static int decode_scan(decoder *d, const uint8_t *p, const uint8_t *end, const uint8_t **next) {
+static int decode_scan(decoder *d, const uint8_t *p, const uint8_t *end) {
 	int ns = p[0];
 	if (ns != d->nc) return DC8_UNSUPPORTED; // not one interleaved scan
 	int order[MAXC];
@@ -338,8 +345,7 @@ static int decode_scan(decoder *d, const uint8_t *p, const uint8_t *end, const u
 	size_t clen = 0;
 	int nstarts = 0;
 	int rc = DC8_CORRUPT;
-	const uint8_t *marker = destuff(q, end, clean, &clen, starts, maxstarts, &nstarts);
-	if (!marker) goto out;
+	if (!destuff(q, end, clean, &clen, starts, maxstarts, &nstarts)) goto out;
 	memset(clean + clen, 0, DC8_PAD);
 	starts[nstarts] = clen;
 	int per = d->restart ? d->restart : nmcu;
@@ -380,7 +386,6 @@ static int decode_scan(decoder *d, const uint8_t *p, const uint8_t *end, const u
 		cp->v *= cp->sy;
 		cp->bh *= cp->sy;
 	}
-	*next = marker;
 	rc = DC8_OK;
 out:
 	free(clean);
@@ -576,8 +581,7 @@ int dc8_decode(const uint8_t *data, size_t len, uint8_t *out, int stride, int ow
 			for (int c = 0; c < d->nc; c++)
 				if (!d->qset[d->comp[c].tq]) goto done;
 			if (L < 6 + 2 * s[0]) goto done;
-			const uint8_t *after;
-			rc = decode_scan(d, s, end, &after);
+			rc = decode_scan(d, s, end);
 			if (rc != DC8_OK) goto done;
 			rc = finish(d, out, stride);
 			goto done;
