@@ -128,7 +128,27 @@ func (s *Store) replayReadOnly() error {
 		return errMoved // a newer snapshot was installed after ours was read
 	}
 	if _, _, err := replayWAL(f, st.Size(), s.idx); err != nil {
+		if logMoved(f, st.Size(), walGen, s.model.Dim) {
+			// The writer reset the log (a compaction) while it was read:
+			// the replay hit the cut or the next generation's entries.
+			return errMoved
+		}
 		return fmt.Errorf("replay vector log %s: %w", walPath, err)
 	}
 	return nil
+}
+
+// logMoved reports whether the log f no longer is the one of generation gen
+// and at least size bytes that replay started on.
+func logMoved(f *os.File, size int64, gen uint64, dim int) bool {
+	st, err := f.Stat()
+	if err != nil || st.Size() < size {
+		return true
+	}
+	hdr := make([]byte, walHeaderSize)
+	if _, err := f.ReadAt(hdr, 0); err != nil {
+		return true
+	}
+	now, err := parseWALHeader(hdr, dim)
+	return err != nil || now != gen
 }
