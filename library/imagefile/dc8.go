@@ -19,7 +19,7 @@ var (
 )
 
 // decodeDC8 decodes a JPEG at 1/8 scale from its DC coefficients alone
-// (dc8.c): about 1.5× libjpeg-turbo's 1/8-scale decode on 12-MP photos,
+// (dc8.c): about 2× libjpeg-turbo's 1/8-scale decode on 12-MP photos,
 // the scan's largest cost. Luma and 4:4:4 colour match libjpeg-turbo's
 // exactly; subsampled chroma is interpolated between block centres where
 // libjpeg-turbo runs a 2×2 IDCT. Progressive and other JPEGs it does not
